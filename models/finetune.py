@@ -1,0 +1,173 @@
+"""Fine-tuning: adapt the pretrained generator to one writer from their ~200 written syllables."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from models import checkpoints, glyph_space, hangul
+from models.networks import Generator
+from models.pretrain import jitter, to_tensor
+from models.source import source_glyphs
+
+MIN_HANGUL = 10  # fewer written syllables than this cannot pin down a style
+
+
+class TooFewGlyphsError(ValueError):
+    """The writer gave too few usable Hangul glyphs to fine-tune on."""
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    """What fine-tuning produced: the checkpoint, the seed fonts and how well it fits the written glyphs."""
+
+    checkpoint: Path
+    seeds: list[tuple[str, float]]
+    final_l1: float
+    seconds: float
+    steps: int
+
+
+def canonical_writer_glyphs(glyphs: Mapping[int, np.ndarray]) -> tuple[dict[int, np.ndarray], float]:
+    """Return (codepoint -> canonical glyph, writer scale) for the Hangul syllables among `glyphs`.
+
+    Non-Hangul glyphs (Latin) are ignored: they are packaged as written. Blank boxes are skipped.
+    Raises TooFewGlyphsError below MIN_HANGUL usable syllables.
+    """
+    hangul_images = {
+        cp: im for cp, im in glyphs.items() if hangul.is_syllable(cp) and glyph_space.ink_bbox(im) is not None
+    }
+    if len(hangul_images) < MIN_HANGUL:
+        raise TooFewGlyphsError(
+            f"only {len(hangul_images)} written Hangul syllables with ink; at least {MIN_HANGUL} are needed"
+        )
+    scale = glyph_space.writer_scale(hangul_images.values())
+    return {cp: glyph_space.to_canonical(im, scale) for cp, im in hangul_images.items()}, scale
+
+
+def _resize(images: np.ndarray, size: int) -> np.ndarray:
+    if images.shape[-1] == size:
+        return images
+    return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
+
+
+def similar_styles(
+    generator: Generator, source: torch.Tensor, target: torch.Tensor, k: int = 3, max_glyphs: int = 32
+) -> list[tuple[int, float]]:
+    """Return the k pretraining styles whose generated glyphs best match the writer's, with mix weights.
+
+    Distance: L1 between 4x-downsampled (so slightly blurred) generated and written glyphs of up to
+    `max_glyphs` characters; weights are a softmax of the negative distances (sum to 1).
+    """
+    source, target = source[:max_glyphs], target[:max_glyphs]
+    n_styles = generator.styles.num_embeddings
+    with torch.inference_mode():
+        feats = generator.encode(source)
+        target_small = F.avg_pool2d(target, 4)
+        distances = []
+        for style in range(n_styles):
+            ids = torch.full((len(source),), style, dtype=torch.long, device=source.device)
+            fake = generator.decode(feats, generator.styles(ids))
+            distances.append(float((F.avg_pool2d(fake, 4) - target_small).abs().mean()))
+    order = np.argsort(distances)[:k]
+    best = np.array([distances[i] for i in order])
+    weights = np.exp(-(best - best.min()) / 0.01)  # a clearly worse font gets little weight
+    weights /= weights.sum()
+    return [(int(i), float(w)) for i, w in zip(order, weights, strict=True)]
+
+
+def finetune(
+    glyphs: Mapping[int, np.ndarray],
+    base_weights: Path | str,
+    out_checkpoint: Path | str,
+    *,
+    steps: int = 400,
+    batch: int = 16,
+    lr: float = 2e-4,
+    device: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    seed: int = 0,
+) -> FinetuneResult:
+    """Fine-tune the generator at `base_weights` on a writer's glyphs; write and describe `out_checkpoint`.
+
+    `glyphs` maps codepoints to writing-box images as produced by extraction (grayscale, white paper).
+    The encoder stays frozen (it only has to read the source font); the decoder and a new style
+    embedding, initialised as a mix of the most similar pretraining styles, learn the writer's hand.
+    Uses CUDA when available unless `device` says otherwise. `progress(done, total)` is called per step.
+    """
+    start = time.monotonic()
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    base, meta = checkpoints.load_generator(base_weights, device)
+    written, scale = canonical_writer_glyphs(glyphs)
+    cps = sorted(written)
+    size = base.size
+    target_np = _resize(np.stack([written[cp] for cp in cps]), size)
+    source_np = source_glyphs(meta["source_font"], cps, size)
+
+    seeds = similar_styles(base, to_tensor(source_np).to(device), to_tensor(target_np).to(device))
+    model = Generator(size, base.ngf, 1, base.style_dim).to(device)
+    state = {k: v for k, v in base.state_dict().items() if not k.startswith("styles.")}
+    model.load_state_dict(state, strict=False)
+    with torch.no_grad():
+        mix = sum(w * base.styles.weight[i] for i, w in seeds)
+        model.styles.weight.copy_(torch.as_tensor(mix).unsqueeze(0))
+    for p in model.downs.parameters():
+        p.requires_grad_(False)
+    model.downs.eval()
+    optimizer = torch.optim.Adam(
+        [
+            {"params": model.ups.parameters(), "lr": lr * 0.5},
+            {"params": model.styles.parameters(), "lr": lr * 5},
+        ],
+        betas=(0.5, 0.999),
+    )
+    style0 = torch.zeros(batch, dtype=torch.long, device=device)
+    final_l1 = float("nan")
+    for step in range(steps):
+        pick = rng.integers(0, len(cps), size=batch)
+        src, tgt = source_np[pick].copy(), target_np[pick].copy()
+        jitter(src, tgt, max(1, size // 40), rng)
+        src_t, tgt_t = to_tensor(src).to(device), to_tensor(tgt).to(device)
+        with torch.no_grad():
+            feats = model.encode(src_t)
+        loss = F.l1_loss(model.decode(feats, model.styles(style0)), tgt_t)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        final_l1 = loss.item()
+        if progress is not None:
+            progress(step + 1, steps)
+
+    names = [meta["fonts"][i]["name"] for i, _ in seeds]
+    seconds = time.monotonic() - start
+    out = checkpoints.export_generator(
+        model.cpu(),
+        {
+            "fonts": [{"name": "writer", "style_class": "handwriting"}],
+            "source_font": meta["source_font"],
+            "writer_scale": scale,
+            "seeds": [(n, w) for n, (_, w) in zip(names, seeds, strict=True)],
+            "finetune": {
+                "steps": steps,
+                "batch": batch,
+                "lr": lr,
+                "glyphs": len(cps),
+                "final_l1": final_l1,
+                "seconds": seconds,
+                "device": str(device),
+            },
+        },
+        Path(out_checkpoint),
+    )
+    return FinetuneResult(
+        out, [(n, w) for n, (_, w) in zip(names, seeds, strict=True)], final_l1, seconds, steps
+    )

@@ -1,0 +1,109 @@
+"""The shared glyph normalization: any glyph image (font render or handwriting box) -> canonical 128x128.
+
+Canonical space: white (255) background, dark ink, ink centred by its bounding box, and one scale per
+writer or font chosen so that the *median* glyph extent becomes ``TARGET_EXTENT`` pixels. Because the
+scale is shared by the whole glyph set, a simple syllable (이) stays smaller than a complex one (뷁).
+
+    >>> scale = writer_scale(images)          # once per writer / font
+    >>> canon = to_canonical(images[0], scale) # 128x128 uint8
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import cv2
+import numpy as np
+
+SIZE = 128
+TARGET_EXTENT = 96.0  # median ink extent (max of bbox width/height) after scaling
+MAX_EXTENT = SIZE - 8  # no glyph may come closer than 4 px to the canvas edge
+INK_THRESHOLD = 160  # darker than this counts as ink (paper is ~255, pen strokes well below)
+SPECK_FRACTION = 0.01  # components smaller than 1% of the glyph's ink ...
+SPECK_MAX_PIXELS = 0.0015  # ... and smaller than 0.15% of the image area are specks
+
+
+def _as_gray(image: np.ndarray) -> np.ndarray:
+    """Return a 2-D uint8 view of `image`, raising ValueError for anything else."""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        array = cv2.cvtColor(array[:, :, :3], cv2.COLOR_RGB2GRAY)
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(f"a glyph image must be a 2-D grayscale array, got shape {array.shape}")
+    if array.dtype != np.uint8:
+        array = np.clip(array, 0, 255).astype(np.uint8)
+    return array
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Return a boolean mask of the glyph's ink with small isolated specks removed."""
+    gray = _as_gray(image)
+    binary = (gray < INK_THRESHOLD).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count <= 1:
+        return binary.astype(bool)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    # A speck is small both relative to this glyph's ink and to the image; real strokes (the
+    # short tick of ㅏ, the dot-like top of ㅎ) are comfortably above both limits.
+    limit = min(SPECK_FRACTION * areas.sum(), SPECK_MAX_PIXELS * gray.size)
+    keep = np.concatenate([[False], areas >= max(limit, 1)])
+    if not keep.any():
+        keep[1 + int(np.argmax(areas))] = True
+    return keep[labels]
+
+
+def ink_bbox(image: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Return the ink bounding box (x0, y0, x1, y1), exclusive ends, ignoring specks; None if blank."""
+    mask = ink_mask(image)
+    ys = np.flatnonzero(mask.any(axis=1))
+    if ys.size == 0:
+        return None
+    xs = np.flatnonzero(mask.any(axis=0))
+    return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
+
+
+def ink_extent(image: np.ndarray) -> float:
+    """Return max(width, height) of the ink bounding box in pixels (0.0 for a blank image)."""
+    box = ink_bbox(image)
+    return 0.0 if box is None else float(max(box[2] - box[0], box[3] - box[1]))
+
+
+def writer_scale(images: Iterable[np.ndarray]) -> float:
+    """Return the one scale factor for a writer's or font's glyph set.
+
+    The median extent maps to TARGET_EXTENT; the scale is then lowered if needed so that the largest
+    glyph still fits in MAX_EXTENT. Raises ValueError if no image has ink.
+    """
+    extents = np.array([e for e in (ink_extent(im) for im in images) if e > 0])
+    if extents.size == 0:
+        raise ValueError("none of the glyph images contains ink")
+    return float(min(TARGET_EXTENT / np.median(extents), MAX_EXTENT / extents.max()))
+
+
+def to_canonical(image: np.ndarray, scale: float) -> np.ndarray:
+    """Return `image` as a canonical 128x128 uint8 glyph: specks removed, scaled by `scale`, centred.
+
+    A glyph that would still overflow (an outlier in its set) is shrunk just enough to fit.
+    A blank image gives a blank canvas.
+    """
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    gray = _as_gray(image)
+    canvas = np.full((SIZE, SIZE), 255, np.uint8)
+    mask = ink_mask(gray)
+    ys = np.flatnonzero(mask.any(axis=1))
+    if ys.size == 0:
+        return canvas
+    xs = np.flatnonzero(mask.any(axis=0))
+    y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
+    # Keep the anti-aliased edge pixels around kept strokes but drop specks entirely.
+    halo = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    crop = np.where(halo, gray, 255)[y0:y1, x0:x1]
+    h, w = crop.shape
+    s = min(scale, MAX_EXTENT / max(h, w))
+    new_w, new_h = max(1, round(w * s)), max(1, round(h * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(crop, (new_w, new_h), interpolation=interp)
+    top, left = (SIZE - new_h) // 2, (SIZE - new_w) // 2
+    canvas[top : top + new_h, left : left + new_w] = resized
+    return canvas

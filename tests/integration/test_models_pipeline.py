@@ -1,0 +1,141 @@
+"""Quick pretrain -> finetune -> generate on a tiny model, plus the CLI's errors and the committed weights."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from models import fontset, glyph_space, hangul
+from models.checkpoints import load_generator
+from models.dataset import quick_glyphset
+from models.finetune import TooFewGlyphsError, finetune
+from models.fonts import render_set
+from models.generate import generate
+from models.glyph_files import read_glyph_dir, write_png
+from models.pretrain import PretrainConfig, export, pretrain
+from services.cli.main import main as cli
+
+torch.set_num_threads(1)
+pytestmark = pytest.mark.skipif(not fontset.SOURCE.local_path().is_file(), reason="fonts-noto-cjk missing")
+
+
+@pytest.fixture(scope="module")
+def base_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny pretrained generator (32 px, ngf 8) trained for a few seconds."""
+    tmp = tmp_path_factory.mktemp("pretrain")
+    cfg = PretrainConfig(ngf=8, ndf=8, style_dim=16, batch=8, shift=1, max_steps=40, threads=1)
+    final = pretrain(quick_glyphset(), tmp / "ckpt", cfg)
+    return export(final, tmp / "generator.pt")
+
+
+@pytest.fixture(scope="module")
+def writer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fake writer: UnPen glyphs pasted small, off-centre into 240x260 writing boxes, plus a Latin box."""
+    face = next(e.face() for e in fontset.PRETRAIN if e.name == "UnPen Regular")
+    glyphs = render_set(face, hangul.ksx1001_syllables()[:400:10])
+    out = tmp_path_factory.mktemp("writer")
+    for cp, image in glyphs.items():
+        box = np.full((260, 240), 255, np.uint8)
+        box[40:200, 30:190] = cv2.resize(image, (160, 160), interpolation=cv2.INTER_AREA)
+        write_png(out / f"U+{cp:04X}.png", box)
+    write_png(out / "U+0041.png", box)
+    return out
+
+
+def test_pretrain_resumes(tmp_path: Path) -> None:
+    data = quick_glyphset(n_syllables=20)
+    cfg = PretrainConfig(ngf=8, ndf=8, style_dim=16, batch=4, shift=1, max_steps=5, threads=1)
+    first = pretrain(data, tmp_path, cfg)
+    second = pretrain(data, tmp_path, PretrainConfig(**{**cfg.__dict__, "max_steps": 8}), resume=True)
+    assert first.name == "step-0000005.pt" and second.name == "step-0000008.pt"
+    assert (tmp_path / "step-0000008.json").is_file()
+    assert torch.load(second, weights_only=False)["config"]["ngf"] == 8
+
+
+def test_finetune_then_generate_subset(base_weights: Path, writer_dir: Path, tmp_path: Path) -> None:
+    glyphs = read_glyph_dir(writer_dir)
+    calls: list[tuple[int, int]] = []
+    result = finetune(
+        glyphs,
+        base_weights,
+        tmp_path / "writer.pt",
+        steps=15,
+        batch=4,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls[-1] == (15, 15)
+    assert len(result.seeds) == 3 and abs(sum(w for _, w in result.seeds) - 1) < 1e-6
+    generator, meta = load_generator(result.checkpoint)
+    assert generator.styles.num_embeddings == 1 and meta["writer_scale"] > 0
+
+    wanted = [*hangul.all_syllables()[:150], min(c for c in glyphs if hangul.is_syllable(c))]
+    out = generate(result.checkpoint, tmp_path / "glyphs", written=glyphs, codepoints=wanted)
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted({f"U+{cp:04X}.png" for cp in wanted})
+    assert not list(tmp_path.glob(".glyphs*"))  # the temp dir was renamed, nothing left beside it
+    image = cv2.imread(str(out / files[0]), cv2.IMREAD_GRAYSCALE)
+    assert image.shape == (glyph_space.SIZE, glyph_space.SIZE)
+    kept = cv2.imread(str(out / f"U+{wanted[-1]:04X}.png"), cv2.IMREAD_GRAYSCALE)
+    expected = glyph_space.to_canonical(glyphs[wanted[-1]], meta["writer_scale"])
+    assert np.array_equal(kept, expected)  # the written syllable is kept as written
+
+
+def test_too_few_glyphs(base_weights: Path, writer_dir: Path, tmp_path: Path) -> None:
+    glyphs = dict(list(read_glyph_dir(writer_dir).items())[:3])
+    with pytest.raises(TooFewGlyphsError, match="at least"):
+        finetune(glyphs, base_weights, tmp_path / "w.pt", steps=1)
+
+
+def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    assert cli(["finetune", str(tmp_path / "empty"), "--out", str(tmp_path / "w.pt")]) == 2
+    assert "holds no glyph images" in capsys.readouterr().err
+    assert cli(["finetune", str(tmp_path / "nope"), "--out", str(tmp_path / "w.pt")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    assert cli(["generate", str(tmp_path / "bad.pt"), "--out", str(tmp_path / "o")]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+
+
+def test_cli_quick_pretrain_finetune_generate(writer_dir: Path, tmp_path: Path) -> None:
+    ckpt = tmp_path / "ckpt"
+    assert cli(["pretrain", "--quick", "--max-steps", "10", "--ckpt-dir", str(ckpt)]) == 0
+    assert (
+        cli(
+            [
+                "finetune",
+                str(writer_dir),
+                "--out",
+                str(tmp_path / "w.pt"),
+                "--base",
+                str(ckpt / "generator.pt"),
+                "--steps",
+                "5",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "w.pt").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GEULSSI_SLOW"), reason="slow: set GEULSSI_SLOW=1")
+def test_generate_all_syllables(base_weights: Path, writer_dir: Path, tmp_path: Path) -> None:
+    out = generate(base_weights, tmp_path / "all", written=read_glyph_dir(writer_dir))
+    assert len(os.listdir(out)) == hangul.N_SYLLABLES
+
+
+def test_committed_weights_load_if_present() -> None:
+    from models import WEIGHTS_FILE
+
+    if not WEIGHTS_FILE.is_file():
+        pytest.skip("weights not committed yet")
+    generator, meta = load_generator(WEIGHTS_FILE)
+    assert generator.size == glyph_space.SIZE
+    assert len(meta["fonts"]) == generator.styles.num_embeddings
+    assert WEIGHTS_FILE.stat().st_size < 40 * 2**20

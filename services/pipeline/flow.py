@@ -1,0 +1,125 @@
+"""The whole pipeline after extraction, top to bottom: fine-tune -> generate -> trace -> normalize -> package.
+
+Extraction (photo -> writing-box glyphs) happens when pages are uploaded; everything after it lives here,
+so this file is the one place to read to know what happens to a person's handwriting.
+
+    >>> files = build_font(glyphs, Path("work/"), "Hong Gildong", options=BuildOptions(finetune_steps=50))
+    >>> files.ttf, files.woff2, files.preview
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import models
+from models import hangul
+from models.finetune import finetune
+from models.generate import generate
+from models.glyph_files import glyph_filename, write_png
+from services.pipeline.font_tables import check_family_name
+from services.pipeline.package import package_font
+
+STAGES = ("finetune", "generate", "trace", "normalize", "package")  # the stages a job reports
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Knobs of one build; the defaults are the product's settings."""
+
+    finetune_steps: int | None = None  # None: the fine-tuner's default
+    device: str | None = None  # None: CUDA when present, else CPU
+    base_weights: Path | None = None  # None: the committed pretrained weights
+    workers: int = 1  # processes for tracing
+
+
+@dataclass(frozen=True)
+class FontFiles:
+    """What a build leaves behind, plus how long each stage took."""
+
+    ttf: Path
+    woff2: Path
+    preview: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+def build_font(
+    glyphs: Mapping[int, np.ndarray],
+    workdir: Path,
+    family_name: str,
+    *,
+    options: BuildOptions | None = None,
+    progress: Progress | None = None,
+) -> FontFiles:
+    """Turn a writer's glyphs (codepoint -> writing-box image) into FONT.ttf/.woff2/-preview.png in `workdir`.
+
+    `progress(stage, fraction)` is called as each stage advances. Raises ValueError for unusable input
+    (too few Hangul glyphs, a bad family name).
+    """
+    options = options or BuildOptions()
+    report = progress or (lambda stage, fraction: None)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    check_family_name(family_name)  # fail before minutes of fine-tuning, not after
+    seconds: dict[str, float] = {}
+
+    def timed(stage: str) -> Callable[[int, int], None]:
+        seconds[stage] = time.perf_counter()
+        report(stage, 0.0)
+        return lambda done, total: report(stage, done / max(total, 1))
+
+    def done(stage: str) -> None:
+        seconds[stage] = time.perf_counter() - seconds[stage]
+        report(stage, 1.0)
+
+    # 1. fine-tune: the pretrained generator learns this writer's hand from the template glyphs.
+    checkpoint = workdir / "writer.pt"
+    finetune(
+        glyphs,
+        options.base_weights or models.weights_path(),
+        checkpoint,
+        device=options.device,
+        progress=timed("finetune"),
+        **({"steps": options.finetune_steps} if options.finetune_steps else {}),
+    )
+    done("finetune")
+
+    # 2. generate: all 11,172 syllables in the writer's style; the written ones are kept as written.
+    glyph_dir = workdir / "glyphs"
+    generate(checkpoint, glyph_dir, written=glyphs, device=options.device, progress=timed("generate"))
+    done("generate")
+    for cp, image in glyphs.items():  # written Latin glyphs join the generated Hangul as they are
+        if not hangul.is_syllable(cp):
+            write_png(glyph_dir / glyph_filename(cp), image)
+
+    # 3-5. trace (potrace: smooth outlines, specks dropped, holes kept) -> normalize (one size and line
+    # for Hangul; baseline, cap height and x-height for Latin) -> package (TrueType tables, WOFF2, preview).
+    for stage in ("trace", "normalize", "package"):
+        seconds[stage] = time.perf_counter()
+
+    def packaging(fraction: float) -> None:
+        # package_font reports tracing up to 0.85, placement up to 0.92, then tables and preview.
+        stage = "trace" if fraction < 0.85 else "normalize" if fraction < 0.92 else "package"
+        report(stage, fraction)
+
+    result = package_font(
+        glyph_dir, workdir / "font.ttf", family_name, progress=packaging, workers=options.workers
+    )
+    for stage in ("trace", "normalize", "package"):
+        seconds[stage] = result.seconds.get(
+            {"trace": "trace", "normalize": "normalize", "package": "tables"}[stage], 0.0
+        )
+        report(stage, 1.0)
+    return FontFiles(
+        ttf=result.ttf,
+        woff2=result.woff2,
+        preview=result.preview,
+        seconds=seconds,
+        problems=tuple(f"U+{issue.codepoint:04X}: {issue.reason}" for issue in result.broken),
+    )

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "services.cli.model_cmd",
     "services.cli.package_cmd",
     "services.cli.service_cmd",
+    "services.cli.demo_cmd",
 )
 
 

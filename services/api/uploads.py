@@ -1,0 +1,208 @@
+"""Photo uploads: the body-size limit, type and pixel checks, and extraction into storable pages."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from fastapi import HTTPException
+from PIL import Image
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.db.queries import GlyphCell
+
+MB = 1024 * 1024
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+
+
+class UploadError(ValueError):
+    """An upload we refuse; carries the HTTP status to answer with."""
+
+    def __init__(self, message: str, status_code: int = 422) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def reason_for(status: str) -> str:
+    """What a cell status means for the writer (the extractor's own words; the web page translates)."""
+    from services.pipeline.ink import STATUS_MEANING
+
+    return STATUS_MEANING.get(status) or f"the cell cannot be used ({status}): write it again"
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse request bodies past their limit, before or while they stream in.
+
+    Multipart (photo uploads) may carry `max_upload_bytes()`; any other body (JSON) `max_other_bytes`.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_upload_bytes: Callable[[], int], max_other_bytes: int = 64 * 1024
+    ) -> None:
+        self.app, self.max_upload_bytes, self.max_other_bytes = app, max_upload_bytes, max_other_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if headers.get(b"content-type", b"").startswith(b"multipart/"):
+            limit = self.max_upload_bytes()
+            message = f"the upload is larger than {limit / MB:.0f} MB in all; send fewer photos at a time"
+        else:
+            limit = self.max_other_bytes
+            message = f"the request body is larger than {limit // 1024} KB"
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            body = json.dumps({"detail": message}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 413,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            seen += len(msg.get("body", b""))
+            if seen > limit:
+                # FastAPI passes an HTTPException raised while reading the form straight through.
+                raise HTTPException(413, message)
+            return msg
+
+        await self.app(scope, limited, send)
+
+
+def sniff_type(data: bytes, name: str) -> str:
+    """The file suffix to store a photo under (".jpg" or ".png"); raise UploadError for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return ".jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        raise UploadError(
+            f"{name}: HEIC/HEIF photos are not supported yet; set the camera to JPEG "
+            "(iPhone: Settings > Camera > Formats > Most Compatible) or export the photo as JPEG",
+            415,
+        )
+    if not data:
+        raise UploadError(f"{name}: the file is empty", 422)
+    raise UploadError(f"{name}: only JPEG and PNG photos are accepted", 415)
+
+
+def check_pixels(data: bytes, name: str, max_pixels: int) -> None:
+    """Refuse images with more pixels than `max_pixels`, reading only the header (decompression bombs)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        width, height = max_pixels, 2
+    except Exception as exc:
+        raise UploadError(
+            f"{name}: the file is not a readable image ({exc.__class__.__name__})", 422
+        ) from None
+    if width * height > max_pixels:
+        raise UploadError(
+            f"{name}: the image has {width * height / 1e6:.0f} million pixels; "
+            f"at most {max_pixels / 1e6:.0f} million are accepted",
+            413,
+        )
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """PNG of a grayscale or RGB uint8 array."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """One photo, read: what to store and what to tell the person."""
+
+    name: str
+    page: int
+    photo: bytes
+    suffix: str
+    sheet_png: bytes
+    report: dict[str, Any]
+    cells: list[GlyphCell]
+    to_rewrite: list[dict[str, Any]]
+
+
+# Extraction holds a decoded photo (up to ~150 MB) in memory: two at a time is plenty.
+_EXTRACTIONS = threading.BoundedSemaphore(2)
+
+
+def extract_pages(photos: Sequence[tuple[str, bytes]], max_pixels: int) -> list[ExtractedPage]:
+    """Check and extract every photo; raise UploadError (naming the file) at the first bad one."""
+    from services.pipeline.extract import contact_sheet, extract_photo  # OpenCV pipeline: loaded on first use
+
+    pages: list[ExtractedPage] = []
+    for name, data in photos:
+        suffix = sniff_type(data, name)
+        check_pixels(data, name, max_pixels)
+        with _EXTRACTIONS:
+            try:
+                result = extract_photo(data, name)
+            except ValueError as exc:
+                raise UploadError(f"{name}: {exc}", 422) from None
+            sheet = png_bytes(contact_sheet(result.cells))
+        cells = [
+            GlyphCell(c.codepoint, c.status, png_bytes(c.image) if c.image is not None else None)
+            for c in result.cells
+        ]
+        to_rewrite = [
+            {
+                "char": c.char,
+                "codepoint": c.codepoint,
+                "page": c.page,
+                "status": c.status,
+                "reason": reason_for(c.status),
+            }
+            for c in result.cells
+            if c.status != "ok"
+        ]
+        pages.append(
+            ExtractedPage(name, result.page, data, suffix, sheet, _jsonable(result.report), cells, to_rewrite)
+        )
+    seen: dict[int, str] = {}
+    for p in pages:
+        if p.page in seen:
+            raise UploadError(
+                f"{seen[p.page]} and {p.name} both show page {p.page}: upload one photo per page", 422
+            )
+        seen[p.page] = p.name
+    return pages
+
+
+def _jsonable(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as plain JSON (numpy numbers and tuples made plain), ready for a JSON column."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        return str(value)
+
+    loaded: dict[str, Any] = json.loads(json.dumps(report, default=plain))
+    return loaded

@@ -1,0 +1,113 @@
+"""End-to-end fixtures: a live uvicorn server on a free port; the whole service (MariaDB, Tansu, worker)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from services.api.app import create_app
+from services.broker import LocalBroker, free_port
+from services.config import Settings
+from services.db import migrate
+from services.db.session import Database
+from services.storage import LocalArtifactStore
+from services.worker.service import WorkerService
+from tests.integration.conftest import create_database, drop_database
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+    db: Database
+    store: LocalArtifactStore
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The app on a real socket (embedded SQLite, no Kafka), for the browser."""
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'g.db'}",
+        storage_dir=tmp_path / "artifacts",
+        kafka_bootstrap_servers="",
+    )
+    db = Database(settings.database_url)
+    migrate.upgrade(db.engine)
+    store = LocalArtifactStore(settings.storage_dir)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, db=db, store=store), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield LiveServer(f"http://127.0.0.1:{port}", settings, db, store)
+    server.should_exit = True
+    thread.join(10)
+    db.dispose()
+
+
+@dataclass
+class Service:
+    client: TestClient
+    settings: Settings
+    worker: WorkerService
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny pretrained generator (32 px, ngf 8) trained for a few seconds, so a build takes a minute or
+    two on a CPU; the committed weights are the product's, not the test's."""
+    from models.dataset import quick_glyphset
+    from models.pretrain import PretrainConfig, export, pretrain
+
+    tmp = tmp_path_factory.mktemp("pretrain")
+    config = PretrainConfig(ngf=8, ndf=8, style_dim=16, batch=8, shift=1, max_steps=40, threads=1)
+    return export(pretrain(quick_glyphset(), tmp / "ckpt", config), tmp / "generator.pt")
+
+
+@pytest.fixture
+def service(tmp_path: Path, tiny_weights: Path) -> Iterator[Service]:
+    """API (with its outbox relay) + one worker + a fresh MariaDB database and Tansu broker."""
+    url = create_database("geulssi_e2e")
+    broker = LocalBroker(free_port())
+    broker.start()
+    settings = Settings(
+        database_url=url,
+        storage_dir=tmp_path / "artifacts",
+        work_dir=tmp_path,
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_session_timeout_ms=2000,
+        kafka_heartbeat_interval_ms=500,
+        relay_interval_seconds=0.2,
+        finetune_steps=20,
+        max_attempts=1,
+        base_weights=tiny_weights,
+    )
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    store = LocalArtifactStore(settings.storage_dir)
+    worker = WorkerService(settings, db, store, with_relay=False).start()
+    try:
+        with TestClient(create_app(settings, db=db, store=store, relay=True)) as client:
+            yield Service(client, settings, worker)
+    finally:
+        worker.stop()
+        broker.stop()
+        db.dispose()
+        drop_database(url)

@@ -1,0 +1,117 @@
+"""Reading the boxes of a rectified page: lighting flattened, printed guides removed, statuses decided."""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+import pytest
+
+from services.pipeline.ink import flatten_lighting, read_cells
+from templates.layout import LATIN_BASELINE, build_layout
+from templates.render import page_array
+
+LAYOUT = build_layout()
+
+
+@functools.cache
+def _blank(number: int) -> np.ndarray:
+    """The printed page as brightness in [0, 1] (float32)."""
+    return cv2.cvtColor(page_array(LAYOUT.page(number)), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+
+
+def _ink(page: np.ndarray, number: int, index: int, dx0: int, dy0: int, dx1: int, dy1: int,
+         darkness: float = 0.9) -> None:
+    """Lay a rectangle of ink at box-relative (dx0, dy0)-(dx1, dy1) of cell `index`, on top of the print."""
+    x0, y0 = LAYOUT.page(number).cells[index].box[:2]
+    page[y0 + dy0:y0 + dy1, x0 + dx0:x0 + dx1] *= 1.0 - darkness
+
+
+@functools.cache
+def _light(height: int, width: int) -> np.ndarray:
+    """Uneven light: a left-to-right gradient times a soft shadow over the lower part of the page."""
+    ys, xs = np.mgrid[0:height:8, 0:width:8].astype(np.float32)
+    level = (0.9 - 0.35 * xs / width) * (1.0 - 0.4 / (1.0 + np.exp(-(ys - height * 0.6) / 80.0)))
+    return cv2.resize(level, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _photograph(page: np.ndarray) -> np.ndarray:
+    """Blur slightly and light unevenly, as uint8 like a rectified photo."""
+    lit = cv2.multiply(cv2.GaussianBlur(page, (0, 0), 1.0), _light(*page.shape), scale=235.0)
+    return cv2.convertScaleAbs(lit)  # rounds and saturates to uint8
+
+
+def _read(page: np.ndarray, number: int) -> list:
+    cells, _ = read_cells(flatten_lighting(_photograph(page)), LAYOUT.page(number),
+                          [True] * len(LAYOUT.page(number).cells))
+    return cells
+
+
+def test_flattening_makes_paper_white_under_gradient_and_shadow() -> None:
+    flat = flatten_lighting(_photograph(_blank(1)))
+    darkness = flat.darkness
+    assert 0.3 < flat.paper_level < 0.9
+    for cell in LAYOUT.page(1).cells[::7]:
+        x0, y0, x1, y1 = cell.box
+        inner = darkness[y0 + 10:y1 - 10, x0 + 10:x1 - 10]
+        assert np.percentile(inner, 99) < 10  # out of 255: the paper reads as paper in light and shadow
+
+
+def test_blank_latin_page_reads_empty_with_guides_removed() -> None:
+    cells = _read(_blank(3).copy(), 3)
+    assert {c.status for c in cells} == {"empty"}
+    assert min(int(c.image.min()) for c in cells) == 255  # no trace of outline, baseline or x-height
+
+
+def test_ink_crossing_the_baseline_is_kept_whole() -> None:
+    page = _blank(3).copy()
+    baseline = round(LATIN_BASELINE * 200)
+    _ink(page, 3, 10, 90, baseline - 60, 100, baseline + 30)  # a vertical stroke through the baseline
+    cell = _read(page, 3)[10]
+    assert cell.status == "ok"
+    column = cell.image[baseline - 55:baseline + 25, 95]
+    assert column.max() < 100  # dark all the way, also where the stroke crosses the printed baseline
+    assert cell.image[baseline, 20:80].min() > 230  # and the baseline beside it is gone
+
+
+@pytest.fixture(scope="module")
+def hangul_cells() -> list:
+    page = _blank(1).copy()
+    _ink(page, 1, 0, 60, 40, 72, 150)  # ok: a vertical stroke
+    _ink(page, 1, 0, 40, 90, 150, 100)
+    _ink(page, 1, 1, 60, 40, 72, 150, darkness=0.2)  # faint: pencil pressed lightly
+    _ink(page, 1, 2, 120, 80, 214, 92)  # overflow: crosses the right edge by 14 px
+    _ink(page, 1, 3, 20, 20, 180, 160)  # smudged: most of the box dark
+    for dx, dy in ((30, 30), (150, 60), (100, 170)):  # dust: three specks
+        _ink(page, 1, 4, dx, dy, dx + 2, dy + 2)
+    _ink(page, 1, 5, 50, 50, 62, 150)  # ok, plus a stray mark in the gap beside the box, not touching it
+    _ink(page, 1, 5, 208, 60, 214, 120)
+    _ink(page, 1, 6, 150, 150, 190, 162)  # ok, written low and right: the position must be kept
+    return _read(page, 1)
+
+
+@pytest.mark.parametrize(("index", "status"), [(0, "ok"), (1, "faint"), (2, "overflow"), (3, "smudged"),
+                                               (4, "empty"), (5, "ok"), (6, "ok"), (7, "empty")])
+def test_statuses(hangul_cells: list, index: int, status: str) -> None:
+    assert hangul_cells[index].status == status
+
+
+def test_ok_ink_lands_where_it_was_written(hangul_cells: list) -> None:
+    truth = np.zeros((200, 200), bool)
+    truth[40:150, 60:72] = True
+    truth[90:100, 40:150] = True
+    ink = hangul_cells[0].image < 128
+    assert (ink & truth).sum() / (ink | truth).sum() > 0.9
+    low_right = hangul_cells[6].image < 128
+    ys, xs = np.nonzero(low_right)
+    assert abs(ys.mean() - 156) < 2 and abs(xs.mean() - 170) < 2  # not re-centred
+
+
+def test_contrast_is_normalized_and_measured(hangul_cells: list) -> None:
+    ok, faint = hangul_cells[0], hangul_cells[1]
+    assert ok.image.min() < 20  # stretched to black
+    assert faint.image.min() > 150  # shown as faint as it is, so the contact sheet tells the truth
+    assert ok.strength > 0.7 and faint.strength < 0.3  # and the report says how dark the ink was
+    assert 0.03 < ok.ink_ratio < 0.1
+    assert hangul_cells[2].overflow_px >= 20 and hangul_cells[5].overflow_px == 0

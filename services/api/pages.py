@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.api.deps import DatabaseDep, FontDep, SessionDep, SettingsDep, StoreDep
 from services.api.schemas import Cell, ErrorMessage, PageReport, UploadResult
-from services.api.uploads import MB, ExtractedPage, UploadError, extract_pages
+from services.api.uploads import ExtractedPage, UploadError, extract_pages, size_text
 from services.config import Settings
 from services.db import queries
 from services.db.session import Database
@@ -82,7 +82,7 @@ def upload_pages(
         name = (photo.filename or f"photo {index}")[:200]
         data = photo.file.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
-            raise UploadError(f"{name} is larger than {settings.max_upload_bytes / MB:.0f} MB", 413)
+            raise UploadError(f"{name} is larger than {size_text(settings.max_upload_bytes)}", 413)
         named.append((name, data))
     pages = extract_pages(named, settings.max_upload_pixels)
     store_pages(db, store, font.id, pages)

@@ -17,7 +17,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.db.queries import GlyphCell
 
-MB = 1024 * 1024
+
+def size_text(n: int) -> str:
+    """A byte count for people: "25 MB", "1.4 MB", "200 kB"."""
+    if n >= 10 * 1024 * 1024:
+        return f"{n / 1024 / 1024:.0f} MB"
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB"
+    return f"{n / 1024:.0f} kB"
+
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
 
@@ -55,10 +63,10 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         if headers.get(b"content-type", b"").startswith(b"multipart/"):
             limit = self.max_upload_bytes()
-            message = f"the upload is larger than {limit / MB:.0f} MB in all; send fewer photos at a time"
+            message = f"the upload is larger than {size_text(limit)} in all; send fewer photos at a time"
         else:
             limit = self.max_other_bytes
-            message = f"the request body is larger than {limit // 1024} KB"
+            message = f"the request body is larger than {size_text(limit)}"
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             body = json.dumps({"detail": message}).encode()

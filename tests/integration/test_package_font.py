@@ -156,7 +156,8 @@ def crop_to_box(gray: np.ndarray, box: int = 96) -> np.ndarray:
     ys, xs = np.nonzero(gray < 128)
     crop = Image.fromarray(gray[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
     scale = box / max(crop.size)
-    crop = crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))), Image.Resampling.LANCZOS)
+    size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
+    crop = crop.resize(size, Image.Resampling.LANCZOS)
     canvas = Image.new("L", (box, box), 255)
     canvas.paste(crop, ((box - crop.width) // 2, (box - crop.height) // 2))
     return np.asarray(canvas) < 128

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from services.api.uploads import UploadError, check_pixels, png_bytes, sniff_type
+from services.api.uploads import UploadError, check_pixels, png_bytes, size_text, sniff_type
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -81,3 +81,7 @@ def test_font_names_fit_the_font_name_table() -> None:
         clean_font_name("가" * 64)
     with pytest.raises(ValueError, match="control characters"):
         clean_font_name("a\u200db")
+
+
+def test_sizes_read_well() -> None:
+    assert [size_text(n) for n in (200_000, 1_468_006, 25 * 1024 * 1024)] == ["195 kB", "1.4 MB", "25 MB"]

@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential pkg-config libpotrace-dev libagg-dev fonts-nanum curl \
+      build-essential pkg-config libpotrace-dev libagg-dev fonts-nanum fonts-noto-cjk curl \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

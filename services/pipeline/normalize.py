@@ -84,6 +84,19 @@ def _unusable(glyph: TracedGlyph) -> str | None:
     return None
 
 
+def _split_usable(glyphs: Mapping[int, TracedGlyph]) -> tuple[dict[int, TracedGlyph], dict[int, str]]:
+    """Return (usable glyphs, code point -> reason for each unusable one)."""
+    usable: dict[int, TracedGlyph] = {}
+    problems: dict[int, str] = {}
+    for cp, glyph in glyphs.items():
+        reason = _unusable(glyph)
+        if reason:
+            problems[cp] = reason
+        else:
+            usable[cp] = glyph
+    return usable, problems
+
+
 def _extent(glyph: TracedGlyph) -> float:
     """Return max(width, height) of the ink box as a fraction of the image's size."""
     assert glyph.bbox is not None
@@ -96,14 +109,7 @@ def place_hangul(glyphs: Mapping[int, TracedGlyph]) -> tuple[dict[int, Placement
 
     A glyph with a problem (no ink, a blot, an absurd size) gets a reason and no placement.
     """
-    problems: dict[int, str] = {}
-    usable: dict[int, TracedGlyph] = {}
-    for cp, glyph in glyphs.items():
-        reason = _unusable(glyph)
-        if reason:
-            problems[cp] = reason
-        else:
-            usable[cp] = glyph
+    usable, problems = _split_usable(glyphs)
     # Generated (canonical) glyphs and written writing boxes were drawn at different scales: each
     # kind gets its own median so neither distorts the other.
     groups: dict[bool, list[int]] = {}
@@ -150,14 +156,7 @@ def place_latin(
     """
     if not 0 < baseline < 1:
         raise ValueError(f"the Latin baseline must lie inside the writing box (0..1), got {baseline}")
-    problems: dict[int, str] = {}
-    usable: dict[int, TracedGlyph] = {}
-    for cp, glyph in glyphs.items():
-        reason = _unusable(glyph)
-        if reason:
-            problems[cp] = reason
-        else:
-            usable[cp] = glyph
+    usable, problems = _split_usable(glyphs)
     caps = _median_top(usable, CAPITALS, baseline)
     digits = _median_top(usable, DIGITS, baseline)
     xheight = _median_top(usable, X_LETTERS, baseline)

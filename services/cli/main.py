@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "services.cli.extract_cmd",
     "services.cli.model_cmd",
     "services.cli.package_cmd",
+    "services.cli.build_cmd",
     "services.cli.service_cmd",
     "services.cli.demo_cmd",
 )

@@ -1,0 +1,64 @@
+"""`geulssi build GLYPH_DIR --out FONT.ttf --name NAME`: written glyphs -> fine-tune -> generate -> font."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from models.glyph_files import read_glyph_dir
+from services.pipeline.flow import STAGES, BuildOptions, build_font
+
+
+def register(subparsers: Any) -> None:
+    """Add the `build` command."""
+    parser = subparsers.add_parser(
+        "build",
+        help="make a whole font from written glyphs: fine-tune, generate, trace, normalize, package",
+        description="GLYPH_DIR holds the writer's U+XXXX.png writing-box images as `geulssi extract` "
+        "writes them (about 200 Hangul, optionally the 94 Latin). Writes FONT.ttf, FONT.woff2 and "
+        "FONT-preview.png. Uses a CUDA GPU when present.",
+    )
+    parser.add_argument("glyph_dir", type=Path, metavar="GLYPH_DIR", help="directory of U+XXXX.png glyphs")
+    parser.add_argument("--out", required=True, type=Path, metavar="FONT.ttf", help="the TTF to write")
+    parser.add_argument("--name", default="My Handwriting", help="font family name (default: My Handwriting)")
+    parser.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: the product's)")
+    parser.add_argument("--workers", type=int, default=1, help="processes for tracing (default 1)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build in a scratch directory and move the three files next to --out only when all exist."""
+    if args.out.suffix.lower() != ".ttf":
+        raise ValueError(f"the output must be a .ttf file, got {args.out.name}")
+    glyphs = read_glyph_dir(args.glyph_dir)
+    options = BuildOptions(finetune_steps=args.steps, workers=args.workers)
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, fraction: float) -> None:
+        bar = bars.setdefault(stage, tqdm(total=100, desc=f"{STAGES.index(stage) + 1}/5 {stage}", unit="%"))
+        bar.n = round(100 * fraction)
+        bar.refresh()
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=args.out.parent, prefix=".geulssi-build-") as scratch:
+        try:
+            files = build_font(glyphs, Path(scratch), args.name, options=options, progress=progress)
+        finally:
+            for bar in bars.values():
+                bar.close()
+        targets = (
+            args.out,
+            args.out.with_suffix(".woff2"),
+            args.out.with_name(f"{args.out.stem}-preview.png"),
+        )
+        for source, target in zip((files.ttf, files.woff2, files.preview), targets, strict=True):
+            shutil.move(str(source), target)
+            print(f"wrote {target}")
+    for problem in files.problems[:20]:
+        print(f"warning: left out {problem}")
+    return 0

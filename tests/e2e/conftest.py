@@ -69,21 +69,12 @@ class Service:
     worker: WorkerService
 
 
-@pytest.fixture(scope="session")
-def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny pretrained generator (32 px, ngf 8) trained for a few seconds, so a build takes a minute or
-    two on a CPU; the committed weights are the product's, not the test's."""
-    from models.dataset import quick_glyphset
-    from models.pretrain import PretrainConfig, export, pretrain
-
-    tmp = tmp_path_factory.mktemp("pretrain")
-    config = PretrainConfig(ngf=8, ndf=8, style_dim=16, batch=8, shift=1, max_steps=40, threads=1)
-    return export(pretrain(quick_glyphset(), tmp / "ckpt", config), tmp / "generator.pt")
-
-
 @pytest.fixture
-def service(tmp_path: Path, tiny_weights: Path) -> Iterator[Service]:
-    """API (with its outbox relay) + one worker + a fresh MariaDB database and Tansu broker."""
+def service(tmp_path: Path) -> Iterator[Service]:
+    """API (with its outbox relay) + one worker + a fresh MariaDB database and Tansu broker.
+
+    The worker builds with the committed pretrained weights (a generator trained for seconds in a fixture
+    draws blank glyphs often enough to make the test flaky) and a short fine-tune."""
     url = create_database("geulssi_e2e")
     broker = LocalBroker(free_port())
     broker.start()
@@ -97,7 +88,6 @@ def service(tmp_path: Path, tiny_weights: Path) -> Iterator[Service]:
         relay_interval_seconds=0.2,
         finetune_steps=20,
         max_attempts=1,
-        base_weights=tiny_weights,
     )
     db = Database(url)
     migrate.upgrade(db.engine)

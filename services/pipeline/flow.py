@@ -26,6 +26,13 @@ from services.pipeline.package import package_font
 
 STAGES = ("finetune", "generate", "trace", "normalize", "package")  # the stages a job reports
 Progress = Callable[[str, float], None]
+# package_font runs trace, normalize and package in one call: the share of its progress each stage
+# covers, and the name of each stage's entry in its timings.
+PACKAGE_SPANS = (
+    ("trace", 0.0, 0.85, "trace"),
+    ("normalize", 0.85, 0.92, "normalize"),
+    ("package", 0.92, 1.0, "tables"),
+)
 
 
 @dataclass(frozen=True)
@@ -100,21 +107,17 @@ def build_font(
 
     # 3-5. trace (potrace: smooth outlines, specks dropped, holes kept) -> normalize (one size and line
     # for Hangul; baseline, cap height and x-height for Latin) -> package (TrueType tables, WOFF2, preview).
-    for stage in ("trace", "normalize", "package"):
-        seconds[stage] = time.perf_counter()
-
     def packaging(fraction: float) -> None:
-        # package_font reports tracing up to 0.85, placement up to 0.92, then tables and preview.
-        stage = "trace" if fraction < 0.85 else "normalize" if fraction < 0.92 else "package"
-        report(stage, fraction)
+        for stage, begin, end, _ in PACKAGE_SPANS:
+            if fraction < end or stage == "package":
+                report(stage, min((fraction - begin) / (end - begin), 1.0))
+                return
 
     result = package_font(
         glyph_dir, workdir / "font.ttf", family_name, progress=packaging, workers=options.workers
     )
-    for stage in ("trace", "normalize", "package"):
-        seconds[stage] = result.seconds.get(
-            {"trace": "trace", "normalize": "normalize", "package": "tables"}[stage], 0.0
-        )
+    for stage, _, _, timing_key in PACKAGE_SPANS:
+        seconds[stage] = result.seconds.get(timing_key, 0.0)
         report(stage, 1.0)
     return FontFiles(
         ttf=result.ttf,

@@ -21,6 +21,11 @@ MAX_EXTENT = SIZE - 8  # no glyph may come closer than 4 px to the canvas edge
 INK_THRESHOLD = 160  # darker than this counts as ink (paper is ~255, pen strokes well below)
 SPECK_FRACTION = 0.01  # components smaller than 1% of the glyph's ink ...
 SPECK_MAX_PIXELS = 0.0015  # ... and smaller than 0.15% of the image area are specks
+# Sanity limits for a syllable, shared by generation repair and font packaging: ink over more than
+# BLOT_INK_FRACTION of the image is a blot; an ink extent outside ABSURD_SIZE times the median
+# syllable's is a generation failure, not style.
+BLOT_INK_FRACTION = 0.6
+ABSURD_SIZE = (0.3, 2.5)
 
 
 def _as_gray(image: np.ndarray) -> np.ndarray:

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         for source, target in zip((files.ttf, files.woff2, files.preview), targets, strict=True):
             shutil.move(str(source), target)
             print(f"wrote {target}")
+    if files.repaired:
+        print(f"note: {len(files.repaired)} generated syllables were redrawn, e.g. {files.repaired[0]}")
     for problem in files.problems[:20]:
         print(f"warning: left out {problem}")
     return 0

@@ -21,6 +21,7 @@ from models import hangul
 from models.finetune import finetune
 from models.generate import generate
 from models.glyph_files import glyph_filename, write_png
+from models.repair import repair_generated
 from services.pipeline.font_tables import check_family_name
 from services.pipeline.package import package_font
 
@@ -53,7 +54,8 @@ class FontFiles:
     woff2: Path
     preview: Path
     seconds: dict[str, float] = field(default_factory=dict)
-    problems: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # glyphs the font had to leave out, and why
+    repaired: tuple[str, ...] = ()  # generated syllables that were replaced, and how
 
 
 def build_font(
@@ -87,9 +89,10 @@ def build_font(
 
     # 1. fine-tune: the pretrained generator learns this writer's hand from the template glyphs.
     checkpoint = workdir / "writer.pt"
+    base_weights = options.base_weights or models.weights_path()
     finetune(
         glyphs,
-        options.base_weights or models.weights_path(),
+        base_weights,
         checkpoint,
         device=options.device,
         progress=timed("finetune"),
@@ -98,8 +101,13 @@ def build_font(
     done("finetune")
 
     # 2. generate: all 11,172 syllables in the writer's style; the written ones are kept as written.
+    # A syllable the fine-tuned generator drew blank, as a blot or at an absurd size is redrawn in the
+    # writer's seed styles (or taken from the source font), so the font never misses a syllable.
     glyph_dir = workdir / "glyphs"
     generate(checkpoint, glyph_dir, written=glyphs, device=options.device, progress=timed("generate"))
+    repaired = repair_generated(
+        glyph_dir, checkpoint, base_weights, skip=set(glyphs), device=options.device
+    )
     done("generate")
     for cp, image in glyphs.items():  # written Latin glyphs join the generated Hangul as they are
         if not hangul.is_syllable(cp):
@@ -125,4 +133,5 @@ def build_font(
         preview=result.preview,
         seconds=seconds,
         problems=tuple(f"U+{issue.codepoint:04X}: {issue.reason}" for issue in result.broken),
+        repaired=tuple(f"U+{cp:04X}: {how}" for cp, how in sorted(repaired.items())),
     )

@@ -21,6 +21,7 @@ from statistics import median
 
 import numpy as np
 
+from models.glyph_space import ABSURD_SIZE, BLOT_INK_FRACTION
 from services.pipeline.trace import TracedGlyph
 from templates.layout import LATIN_BASELINE, LATIN_XHEIGHT
 
@@ -32,9 +33,9 @@ HANGUL_CENTRE_Y = 360  # the median syllable spans -60..780: Latin caps (0..700)
 # complex ones (뷁) but leave no holes in a line. A glyph scaled up to the band also gets thicker
 # strokes, so the band is not narrower. 1.12 * 840 still fits the advance.
 HANGUL_SIZE_BAND = (0.7, 1.12)
-HANGUL_ABSURD = (0.3, 2.5)  # beyond these ratios a syllable is a generation failure, not style
+HANGUL_ABSURD = ABSURD_SIZE  # beyond these ratios a syllable is a generation failure, not style
 CANONICAL_SIZE = 128  # generated glyphs: `models.glyph_space.SIZE`, scaled per writer already
-MAX_INK_FRACTION = 0.6  # ink over more than this share of the image is a blot, not a glyph
+MAX_INK_FRACTION = BLOT_INK_FRACTION  # ink over more than this share of the image is a blot
 
 CAP_HEIGHT = 700
 X_HEIGHT = 500  # used only when a writer gave no capitals and no digits

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
 from services.api import fonts, pages, template
+from services.api.security import SecurityHeaders
 from services.api.uploads import BodySizeLimit, UploadError
 from services.config import Settings, get_settings
 from services.db.migrate import require_migrated
@@ -43,8 +44,13 @@ Every call after the first needs `Authorization: Bearer <token>`. Errors are JSO
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
-        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+        loc = tuple(error.get("loc", ()))
+        where = ".".join(str(p) for p in loc if p not in ("body", "query", "path"))
+        where = where or ("the request body" if loc[:1] == ("body",) else "")
+        msg = str(error.get("msg", "invalid"))
+        if "Expected UploadFile" in msg:  # a text field where a file belongs; pydantic's words show a repr
+            msg = "must be a file (multipart/form-data with a file name), not text"
+        parts.append(f"{where}: {msg}" if where else msg)
     return "; ".join(parts) or "the request is not valid"
 
 
@@ -77,6 +83,7 @@ def create_app(
     app = FastAPI(title="geulssi (글씨)", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings, app.state.db, app.state.store = settings, db, store
     app.add_middleware(BodySizeLimit, max_upload_bytes=lambda: settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: also on the size limit's early 413
     app.include_router(fonts.router)
     app.include_router(pages.router)
     app.include_router(template.router)

@@ -123,9 +123,9 @@ def check_pixels(data: bytes, name: str, max_pixels: int) -> None:
                 width, height = image.size
     except Image.DecompressionBombError:
         width, height = max_pixels, 2
-    except Exception as exc:
+    except Exception:
         raise UploadError(
-            f"{name}: the file is not a readable image ({exc.__class__.__name__})", 422
+            f"{name}: the file is not a readable image: send a JPEG or PNG photo", 422
         ) from None
     if width * height > max_pixels:
         raise UploadError(
@@ -173,6 +173,13 @@ def extract_pages(photos: Sequence[tuple[str, bytes]], max_pixels: int) -> list[
                 result = extract_photo(data, name)
             except ValueError as exc:
                 raise UploadError(f"{name}: {exc}", 422) from None
+            if all(c.status == "empty" for c in result.cells):
+                # Storing it would only replace an earlier, written upload of the page with nothing.
+                raise UploadError(
+                    f"{name}: nothing is written on page {result.page} yet: fill in the boxes, "
+                    "then photograph the page again",
+                    422,
+                )
             sheet = png_bytes(contact_sheet(result.cells))
         cells = [
             GlyphCell(c.codepoint, c.status, png_bytes(c.image) if c.image is not None else None)

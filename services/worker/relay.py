@@ -17,6 +17,7 @@ from services.broker import ensure_topics
 from services.config import Settings
 from services.db import jobs, outbox
 from services.db.session import Database, utcnow
+from services.worker.log_watch import EndOffsets, KafkaEndOffsets, LogWatch
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,17 @@ class OutboxRelay:
     """Publishes outbox rows: `run` loops until stopped; `publish_pending` and `sweep` do one round."""
 
     def __init__(
-        self, db: Database, settings: Settings, producer_factory: ProducerFactory | None = None
+        self,
+        db: Database,
+        settings: Settings,
+        producer_factory: ProducerFactory | None = None,
+        end_offsets: EndOffsets | None = None,
     ) -> None:
         self.db, self.settings = db, settings
         self.make_producer = producer_factory or kafka_producer_factory(settings)
         self._producer: Any = None
+        self.watch = LogWatch()  # notices a broker that came back without our messages
+        self.end_offsets = end_offsets or KafkaEndOffsets(settings)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -87,8 +94,10 @@ class OutboxRelay:
                     )
                     for row in rows
                 ]
-                for future in futures:
-                    future.get(timeout=timeout)
+                for row, future in zip(rows, futures, strict=True):
+                    sent = future.get(timeout=timeout)
+                    if row.topic == self.settings.jobs_topic:
+                        self.watch.sent(sent.partition, sent.offset)
             except Exception:
                 # A producer that saw the broker go away can be stuck in a fatal state (idempotence
                 # epoch): start a fresh one next time.
@@ -100,6 +109,10 @@ class OutboxRelay:
     def sweep(self) -> dict[str, int]:
         """Re-publish jobs whose message or worker was lost; forget messages sent a week ago."""
         settings = self.settings
+        if self._broker_lost_messages():
+            with self.db.session() as session:
+                count = jobs.requeue_all_queued(session)
+            log.warning("the broker lost the jobs topic's messages (restarted?): %d jobs sent again", count)
         with self.db.session() as session:
             counts = jobs.sweep(
                 session,
@@ -113,6 +126,15 @@ class OutboxRelay:
         if any(counts.values()):
             log.info("sweep: %s", counts)
         return counts
+
+    def _broker_lost_messages(self) -> bool:
+        """Whether the jobs topic's log went back since we sent to it (see log_watch.py)."""
+        if self.watch.last:
+            try:
+                self.watch.check(self.end_offsets(self.settings.jobs_topic, sorted(self.watch.last)))
+            except Exception as exc:  # broker away: the next sweep looks again
+                log.debug("could not read the jobs topic's end offsets: %s", exc)
+        return self.watch.take_lost()
 
     def run(self) -> None:
         """Loop until stop(): publish every relay interval, sweep every sweep interval, back off on errors."""
@@ -150,6 +172,8 @@ class OutboxRelay:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if isinstance(self.end_offsets, KafkaEndOffsets):
+            self.end_offsets.close()
 
     def _close_producer(self) -> None:
         producer, self._producer = self._producer, None

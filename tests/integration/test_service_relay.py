@@ -101,10 +101,14 @@ def test_jobs_wait_in_the_outbox_while_kafka_is_down(
         while unpublished(db) and time.monotonic() < deadline:
             time.sleep(0.3)
         assert unpublished(db) == 0
+        # The first job is still queued and its message died with the broker: a sweep notices the
+        # lost log and sends it again (the relay's own sweep may have done so already).
+        relay.sweep()
+        relay.publish_pending()
     finally:
         relay.stop()
-    values = [decode(v) for _, v in read_topic(own_broker.bootstrap, settings.jobs_topic, 1)]
-    assert values == [JobMessage(second)] and first != second
+    values = {decode(v) for _, v in read_topic(own_broker.bootstrap, settings.jobs_topic, 2)}
+    assert values == {JobMessage(first), JobMessage(second)} and first != second
 
 
 def test_sweep_republishes_a_queued_job_the_restarted_broker_forgot(

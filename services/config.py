@@ -55,7 +55,11 @@ class Settings(BaseSettings):
     max_photos_per_upload: int = 10
 
     # --- security
-    operator_token: str = Field(default="", description="token for operator endpoints (the later dashboard)")
+    operator_token: str = Field(
+        default="",
+        description="bearer token for the operator page's data, /api/ops/* and /metrics; empty switches "
+        "them off (they answer 503)",
+    )
 
     # --- jobs: leases, retries and time limits are policy, kept here in one place
     lease_seconds: float = Field(

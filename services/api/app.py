@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
-from services.api import fonts, pages, template
+from services.api import fonts, operators, pages, template
 from services.api.security import SecurityHeaders
 from services.api.uploads import BodySizeLimit, UploadError
 from services.config import Settings, get_settings
@@ -87,6 +87,7 @@ def create_app(
     app.include_router(fonts.router)
     app.include_router(pages.router)
     app.include_router(template.router)
+    app.include_router(operators.router)
 
     @app.exception_handler(UploadError)
     async def upload_error(_: Request, exc: UploadError) -> JSONResponse:

@@ -24,12 +24,14 @@ from services.api.schemas import (
 )
 from services.api.template import template_index
 from services.api.uploads import reason_for
-from services.db import jobs, queries
+from services.db import jobs, operations, queries
 from services.db.session import utcnow
 from services.db.tables import SUCCEEDED, Job
 from services.storage import ArtifactNotFound, font_prefix, result_key
 
 router = APIRouter(tags=["fonts"])
+# While intake is paused, how long a client is told to wait before submitting again.
+PAUSED_RETRY_AFTER_SECONDS = 300
 AUTH_ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorMessage, "description": "no token"},
     404: {"model": ErrorMessage, "description": "unknown font, or wrong token"},
@@ -140,10 +142,21 @@ def missing_cells(session: SessionDep, font_id: str) -> list[Cell]:
     responses={
         **AUTH_ERRORS,
         409: {"model": MissingCells, "description": "some Hangul cells are not usable yet"},
+        503: {"model": ErrorMessage, "description": "operators paused new builds; try again later"},
     },
 )
 def submit(font: FontDep, session: SessionDep, settings: SettingsDep) -> SubmitResult | JSONResponse:
     """Queue a build once every Hangul cell is usable. Submitting again returns the job already queued."""
+    intake = operations.intake_state(session)
+    if intake.paused:
+        return JSONResponse(
+            {
+                "detail": "new font builds are paused for maintenance; your pages are kept, please submit "
+                f"again in a few minutes (reason: {intake.reason or 'not given'})"
+            },
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(PAUSED_RETRY_AFTER_SECONDS)},
+        )
     missing = missing_cells(session, font.id)
     if missing:
         pages = sorted({c.page for c in missing})

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "services.cli.package_cmd",
     "services.cli.build_cmd",
     "services.cli.service_cmd",
+    "services.cli.ops_cmd",
     "services.cli.demo_cmd",
 )
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -134,7 +135,7 @@ class OutboxMessage(Base):
 
 
 class Worker(Base):
-    """A worker's last heartbeat (for the operator dashboard to come)."""
+    """A worker's last heartbeat: the operator page shows it, and a worker silent past its lease as lost."""
 
     __tablename__ = "workers"
     __table_args__ = (MYSQL_TABLE,)
@@ -146,3 +147,35 @@ class Worker(Base):
     current_job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     started_at: Mapped[datetime] = mapped_column(Timestamp)
     last_seen_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class OperatorAction(Base):
+    """The audit log: every operator action (retry, cancel, pause, resume, requeue), who and when."""
+
+    __tablename__ = "operator_actions"
+    __table_args__ = (Index("ix_operator_actions_at", "at"), MYSQL_TABLE)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Timestamp)
+    actor: Mapped[str] = mapped_column(String(128))  # the name the operator gave (X-Operator, --as)
+    action: Mapped[str] = mapped_column(String(32))
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# The one switch so far: while set, POST /api/fonts/{id}/submit answers 503.
+INTAKE_PAUSED = "intake_paused"
+
+
+class ServiceFlag(Base):
+    """A service-wide switch set by an operator (intake paused), with who set it, when and why."""
+
+    __tablename__ = "service_flags"
+    __table_args__ = (MYSQL_TABLE,)
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    changed_by: Mapped[str] = mapped_column(String(128))
+    changed_at: Mapped[datetime] = mapped_column(Timestamp)

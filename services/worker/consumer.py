@@ -169,7 +169,8 @@ class WorkerLoop:
             log.debug("could not rewind: %s", exc)
 
     def _heartbeat(self) -> None:
-        if time.monotonic() - self._last_heartbeat < HEARTBEAT_SECONDS:
+        # Several beats per lease, so a live worker never looks lost (silent past its lease) on the ops page.
+        if time.monotonic() - self._last_heartbeat < min(HEARTBEAT_SECONDS, self.settings.lease_seconds / 3):
             return
         self._last_heartbeat = time.monotonic()
         if self.settings.worker_health_file:

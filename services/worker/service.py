@@ -31,6 +31,22 @@ def detect_device(settings: Settings) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def describe_device(device: str) -> str:
+    """What the operator page shows for a torch device: the GPU model for CUDA ("cuda: NVIDIA H200"),
+    else the device itself ("cpu", "mps"). At most 64 characters (the workers.device column)."""
+    if not device.startswith("cuda"):
+        return device[:64]
+    try:
+        import torch
+
+        index = torch.device(device).index
+        name = torch.cuda.get_device_name(index if index is not None else torch.cuda.current_device())
+    except Exception as exc:  # no driver, or a bad index: the build will say so; the label stays plain
+        log.debug("could not read the GPU name: %s", exc)
+        return device[:64]
+    return f"{device}: {name}"[:64]
+
+
 @dataclass
 class WorkerService:
     """One consumer in the workers' group plus (optionally) an outbox relay."""
@@ -65,7 +81,8 @@ class WorkerService:
         return self
 
     def _run(self) -> None:
-        self.device = self.loop.device = self.handler.device = detect_device(self.settings)
+        # Recorded on the worker row and on each job; builds pick their torch device from the settings.
+        self.device = self.loop.device = self.handler.device = describe_device(detect_device(self.settings))
         log.info("worker %s starting; builds use %s", self.handler.owner, self.device)
         failures = 0
         while not self.loop.stopping.is_set():

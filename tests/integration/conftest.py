@@ -24,7 +24,7 @@ from services.db.session import Database
 from services.storage import LocalArtifactStore
 
 SERVER_URL = os.environ.get("GEULSSI_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
-TABLES = ("glyphs", "pages", "outbox", "workers", "jobs", "fonts")
+TABLES = ("glyphs", "pages", "outbox", "workers", "jobs", "fonts", "operator_actions", "service_flags")
 
 
 def create_database(prefix: str) -> str:

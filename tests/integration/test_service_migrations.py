@@ -32,7 +32,8 @@ def test_up_down_up(empty_db: Database) -> None:
     migrate.upgrade(engine)
     migrate.require_migrated(engine)
     names = set(inspect(engine).get_table_names())
-    assert {"fonts", "pages", "glyphs", "jobs", "outbox", "workers"} <= names
+    assert {"fonts", "pages", "glyphs", "jobs", "outbox", "workers", "operator_actions"} <= names
+    assert "service_flags" in names
     with engine.connect() as connection:
         collations = set(
             connection.execute(
@@ -54,6 +55,13 @@ def test_up_down_up(empty_db: Database) -> None:
 
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
+
+    # One step down removes only the operator tables (0002), and up again brings them back.
+    migrate.downgrade(engine, "0001")
+    names = set(inspect(engine).get_table_names())
+    assert "operator_actions" not in names and "service_flags" not in names and "jobs" in names
+    migrate.upgrade(engine)
+    assert {"operator_actions", "service_flags"} <= set(inspect(engine).get_table_names())
 
 
 def test_hangul_and_emoji_survive_a_round_trip(db: Database) -> None:

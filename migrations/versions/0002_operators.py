@@ -1,4 +1,4 @@
-"""Operators: the audit log of operator actions and the service switches (intake paused).
+"""Operators: audit log, service switches (intake paused), and an index for the summary.
 
 Revision ID: 0002
 Revises: 0001
@@ -46,8 +46,10 @@ def upgrade() -> None:
         sa.Column("changed_at", TIMESTAMP, nullable=False),
         **MYSQL,
     )
+    op.create_index("ix_jobs_state_finished", "jobs", ["state", "finished_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_state_finished", table_name="jobs")
     op.drop_table("service_flags")
     op.drop_table("operator_actions")

@@ -97,6 +97,8 @@ class Job(Base):
         UniqueConstraint("active_font_id", name="uq_jobs_active_font"),
         Index("ix_jobs_font_created", "font_id", "created_at"),
         Index("ix_jobs_state", "state", "lease_expires_at"),
+        # The operator summary: jobs finished in a window, newest failures first (migration 0002).
+        Index("ix_jobs_state_finished", "state", "finished_at"),
         MYSQL_TABLE,
     )
 

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -24,6 +25,13 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")  # never a leadin
 
 class ArtifactNotFound(KeyError):
     """No artifact is stored under this key."""
+
+
+class StorageFull(OSError):
+    """The store's disk (or quota) is full: the artifact was not stored, and nothing half-written is left."""
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def validate_key(key: str) -> str:
@@ -60,7 +68,16 @@ class LocalArtifactStore:
         return self.root / validate_key(key)
 
     def put(self, key: str, data: bytes) -> None:
+        """Store `data` under `key`, whole or not at all; a full disk raises StorageFull."""
         target = self.path(key)
+        try:
+            self._write(target, data)
+        except OSError as exc:
+            if exc.errno in _FULL:
+                raise StorageFull(f"the artifact store is full: {key} could not be stored") from exc
+            raise
+
+    def _write(self, target: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
         try:

@@ -22,12 +22,13 @@ from services.api.uploads import BodySizeLimit, UploadError
 from services.config import Settings, get_settings
 from services.db.migrate import require_migrated
 from services.db.session import Database, DatabaseUnavailable, is_outage
-from services.storage import ArtifactStore, LocalArtifactStore
+from services.storage import ArtifactStore, LocalArtifactStore, StorageFull
 from services.worker.relay import OutboxRelay
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
 OUTAGE = "the database is unavailable right now; please try again in a minute"
+STORE_FULL = "the server has no room left to store files right now; nothing was saved, please try again later"
 
 DESCRIPTION = """
 Turn handwriting into a Korean font. Print the template (`GET /api/template.pdf`), fill it in, then:
@@ -107,6 +108,11 @@ def create_app(
     @app.exception_handler(DatabaseUnavailable)
     async def database_unavailable(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
         return JSONResponse({"detail": OUTAGE}, status_code=503, headers={"Retry-After": "30"})
+
+    @app.exception_handler(StorageFull)
+    async def storage_full(_: Request, exc: StorageFull) -> JSONResponse:
+        log.error("%s", exc)  # an operator must free space: this is not the client's doing
+        return JSONResponse({"detail": STORE_FULL}, status_code=507, headers={"Retry-After": "300"})
 
     @app.exception_handler(ValueError)
     async def bad_value(_: Request, exc: ValueError) -> JSONResponse:

@@ -326,8 +326,9 @@ def test_a_killed_worker_shows_as_lost_and_its_job_is_requeued(
             ).read_text()
             worker_id = str(workers()[0]["id"])
             assert workers()[0]["device"] == "cpu"
-            # The worker is building this job (claimed under its name, with a long lease).
-            job_id = new_job(db, settings.jobs_topic)
+            # The worker is building this job (claimed under its name, with a long lease). Its message goes
+            # to a topic nobody reads, so the worker cannot race the test to claim it for real.
+            job_id = new_job(db, f"{settings.jobs_topic}-unread")
             claim(db, job_id, worker_id)
             early = client.post(f"/api/ops/workers/{worker_id}/requeue", headers=OP)
             assert early.status_code == 409 and "it is not lost" in early.json()["detail"]

@@ -110,7 +110,9 @@ function draw(summary, actions) {
     cell(row, w.id); cell(row, w.hostname); cell(row, w.device); cell(row, w.current_job_id); cell(row, w.stage);
     cell(row, `${age(w.seconds_since_heartbeat)} ago`); cell(row, w.lost ? "LOST" : "alive");
     if (w.lost) button(row, "Requeue its jobs", () => act(`/api/ops/workers/${encodeURIComponent(w.id)}/requeue`));
-    else cell(row, "");
+    else if (w.current_job_id) {
+      button(row, "Cancel its job", () => act(`/api/ops/jobs/${encodeURIComponent(w.current_job_id)}/cancel`));
+    } else cell(row, "");
   });
 
   const kafka = summary.kafka;

@@ -94,6 +94,9 @@ def replace_pages(session: Session, font_id: str, pages: Sequence[PageWrite]) ->
     Returns the artifact keys of the replaced uploads, for the caller to delete once this has committed.
     """
     old_keys: list[str] = []
+    # The font's row first, locked: two uploads of the same page at once (a double click) then take
+    # turns and the second replaces the first, instead of both inserting and one failing on a unique key.
+    session.execute(select(Font.id).where(Font.id == font_id).with_for_update())
     for write in pages:
         old = session.scalars(
             select(Page).where(Page.font_id == font_id, Page.page == write.page).with_for_update()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, File, HTTPException, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +19,10 @@ from services.db.session import Database
 from services.storage import ArtifactNotFound, ArtifactStore, photo_key, sheet_key
 
 router = APIRouter(tags=["pages"])
+# Extraction is CPU-bound (~0.5 s a photo) and holds a decoded photo (up to ~150 MB): two at a time. Uploads
+# wait for a slot here, in the event loop rather than in a worker thread, so a queue of uploads never takes
+# the thread pool that every other call (status polls, downloads) needs.
+EXTRACTION_SLOTS = CapacityLimiter(2)
 
 
 def url(settings: Settings, path: str) -> str:
@@ -66,7 +72,7 @@ def store_pages(db: Database, store: ArtifactStore, font_id: str, pages: list[Ex
         422: {"model": ErrorMessage, "description": "a photo shows no template page, or is unreadable"},
     },
 )
-def upload_pages(
+async def upload_pages(
     font: FontDep,
     photos: Annotated[list[UploadFile], File(description="one photo per template page (JPEG or PNG)")],
     settings: SettingsDep,
@@ -80,12 +86,14 @@ def upload_pages(
     named = []
     for index, photo in enumerate(photos, start=1):
         name = (photo.filename or f"photo {index}")[:200]
-        data = photo.file.read(settings.max_upload_bytes + 1)
+        data = await photo.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise UploadError(f"{name} is larger than {size_text(settings.max_upload_bytes)}", 413)
         named.append((name, data))
-    pages = extract_pages(named, settings.max_upload_pixels)
-    store_pages(db, store, font.id, pages)
+    pages = await to_thread.run_sync(
+        extract_pages, named, settings.max_upload_pixels, limiter=EXTRACTION_SLOTS
+    )
+    await run_in_threadpool(store_pages, db, store, font.id, pages)
     return UploadResult(
         pages=[
             PageReport(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -156,31 +155,29 @@ class ExtractedPage:
     to_rewrite: list[dict[str, Any]]
 
 
-# Extraction holds a decoded photo (up to ~150 MB) in memory: two at a time is plenty.
-_EXTRACTIONS = threading.BoundedSemaphore(2)
-
-
 def extract_pages(photos: Sequence[tuple[str, bytes]], max_pixels: int) -> list[ExtractedPage]:
-    """Check and extract every photo; raise UploadError (naming the file) at the first bad one."""
+    """Check and extract every photo; raise UploadError (naming the file) at the first bad one.
+
+    CPU-heavy and memory-hungry: callers bound how many run at once (services/api/pages.EXTRACTION_SLOTS).
+    """
     from services.pipeline.extract import contact_sheet, extract_photo  # OpenCV pipeline: loaded on first use
 
     pages: list[ExtractedPage] = []
     for name, data in photos:
         suffix = sniff_type(data, name)
         check_pixels(data, name, max_pixels)
-        with _EXTRACTIONS:
-            try:
-                result = extract_photo(data, name)
-            except ValueError as exc:
-                raise UploadError(f"{name}: {exc}", 422) from None
-            if all(c.status == "empty" for c in result.cells):
-                # Storing it would only replace an earlier, written upload of the page with nothing.
-                raise UploadError(
-                    f"{name}: nothing is written on page {result.page} yet: fill in the boxes, "
-                    "then photograph the page again",
-                    422,
-                )
-            sheet = png_bytes(contact_sheet(result.cells))
+        try:
+            result = extract_photo(data, name)
+        except ValueError as exc:
+            raise UploadError(f"{name}: {exc}", 422) from None
+        if all(c.status == "empty" for c in result.cells):
+            # Storing it would only replace an earlier, written upload of the page with nothing.
+            raise UploadError(
+                f"{name}: nothing is written on page {result.page} yet: fill in the boxes, "
+                "then photograph the page again",
+                422,
+            )
+        sheet = png_bytes(contact_sheet(result.cells))
         cells = [
             GlyphCell(c.codepoint, c.status, png_bytes(c.image) if c.image is not None else None)
             for c in result.cells

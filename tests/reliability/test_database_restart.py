@@ -153,6 +153,6 @@ def test_the_api_answers_503_while_the_database_is_down_and_recovers_by_itself(
         db.dispose()
     print(
         f"\ndatabase outage: 503 answered in {max(answers):.0f} ms at most; "
-        f"mariadbd accepted connections {accepting:.1f} s after its start, the API answered 200 "
-        f"{recovered:.1f} s after it"
+        f"mariadbd accepted connections {accepting:.1f} s after being started again, and the same API "
+        f"answered 200 {recovered:.1f} s after that start"
     )

@@ -125,7 +125,7 @@ def create_app(
             with db.engine.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")
         except DBAPIError:
-            raise HTTPException(503, OUTAGE) from None
+            raise HTTPException(503, OUTAGE, headers={"Retry-After": "30"}) from None
         return {"status": "ok"}
 
     @app.get("/", include_in_schema=False)

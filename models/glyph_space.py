@@ -25,6 +25,7 @@ SPECK_MAX_PIXELS = 0.0015  # ... and smaller than 0.15% of the image area are sp
 # BLOT_INK_FRACTION of the image is a blot; an ink extent outside ABSURD_SIZE times the median
 # syllable's is a generation failure, not style.
 BLOT_INK_FRACTION = 0.6
+EDGE_LEVEL = 128  # outlines follow this grey level: fainter ink is seen, but never traced
 ABSURD_SIZE = (0.3, 2.5)
 
 

@@ -33,17 +33,36 @@ SIZE_BAND = (glyph_space.ABSURD_SIZE[0] * SAFETY, glyph_space.ABSURD_SIZE[1] / S
 BLOT_FRACTION = glyph_space.BLOT_INK_FRACTION / SAFETY
 
 
-def glyph_problem(image: np.ndarray, typical_extent: float) -> str | None:
-    """Return why a canonical syllable image is unusable (blank, blot, absurd size), or None if it is fine.
+MIN_STROKE_AREA = 6  # pixels: darker fragments smaller than this trace to nothing (potrace drops them)
 
-    `typical_extent` is the median ink extent (pixels) of the syllables it is compared with.
+
+def traceable_ink(image: np.ndarray) -> np.ndarray:
+    """Return the mask of ink the tracer will draw: darker than the edge level, in pieces big enough."""
+    gray = np.asarray(image)
+    dark = (glyph_space.ink_mask(gray) & (gray < glyph_space.EDGE_LEVEL)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    keep = np.concatenate([[False], stats[1:, cv2.CC_STAT_AREA] >= MIN_STROKE_AREA])
+    return np.asarray(keep[labels], dtype=bool)
+
+
+def _extent(mask: np.ndarray) -> float:
+    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return 0.0 if ys.size == 0 else float(max(xs[-1] - xs[0], ys[-1] - ys[0]) + 1)
+
+
+def glyph_problem(image: np.ndarray, typical_extent: float) -> str | None:
+    """Return why a canonical syllable image is unusable (blank, too faint, a blot, an absurd size), or
+    None if it is fine. `typical_extent` is the median traceable-ink extent (pixels) it is compared with.
     """
-    mask = glyph_space.ink_mask(image)
-    if not mask.any():
+    ink = glyph_space.ink_mask(image)
+    if not ink.any():
         return "no ink"
-    if mask.mean() > BLOT_FRACTION:
-        return f"ink covers {mask.mean():.0%} of the image"
-    ratio = glyph_space.ink_extent(image) / typical_extent
+    if ink.mean() > BLOT_FRACTION:
+        return f"ink covers {ink.mean():.0%} of the image"
+    traceable = traceable_ink(image)
+    if not traceable.any():
+        return "the ink is too faint or too broken to trace"
+    ratio = _extent(traceable) / typical_extent
     if not SIZE_BAND[0] <= ratio <= SIZE_BAND[1]:
         return f"ink is {ratio:.2f} times the median syllable size"
     return None
@@ -59,7 +78,7 @@ def find_broken(
     for cp in hangul.all_syllables() if codepoints is None else codepoints:
         if cp not in skip:
             images[cp] = cv2.imread(str(glyph_dir / glyph_filename(cp)), cv2.IMREAD_GRAYSCALE)
-    extents = [glyph_space.ink_extent(im) for im in images.values() if im is not None]
+    extents = [_extent(traceable_ink(im)) for im in images.values() if im is not None]
     typical = median([e for e in extents if e > 0] or [glyph_space.TARGET_EXTENT])
     broken: dict[int, str] = {}
     for cp, image in images.items():

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from models.glyph_space import ink_mask
+from models.glyph_space import EDGE_LEVEL, ink_mask
 from services.pipeline.potrace_lib import CORNER, Curve, trace_mask
 
 UPSCALE = 2  # potrace runs on a 2x (bicubic) bitmap: the anti-aliased edge gives sub-pixel detail;
 # 3-4x add under 0.5 % ink IoU at 1.4-1.7x the time
-EDGE_THRESHOLD = 128  # the outline follows the mid-grey level of the anti-aliased edge
+EDGE_THRESHOLD = EDGE_LEVEL  # the outline follows the mid-grey level of the anti-aliased edge
 HARD_EDGE_SHARE = 0.05  # fewer grey pixels than this (per ink pixel) means binarised input ...
 BLUR_SIGMA = 0.5  # ... which is blurred by this many source pixels to iron out its staircase
 MARGIN = 3  # source pixels kept around the ink so resizing and blurring see white paper

@@ -45,7 +45,15 @@ class QuadraticCollector:
 
     def qCurveTo(self, *points: Point | None) -> None:
         if points[-1] is None:
-            raise ValueError("contours made only of off-curve points are not expected here")
+            # A closed contour of off-curve points only (cu2qu's answer for a small round dot). Every
+            # on-curve point is implied; write the one between the last and the first out, as its start.
+            offs = [p for p in points[:-1] if p is not None]
+            (x0, y0), (x1, y1) = offs[-1], offs[0]
+            self.moveTo(((x0 + x1) / 2, (y0 + y1) / 2))
+            for point in offs:
+                self.points.append(point)
+                self.on_curve.append(False)
+            return
         for point in points[:-1]:
             assert point is not None
             self.points.append(point)

@@ -44,6 +44,12 @@ def glyph_dir(tmp_path: Path) -> Path:
 def test_glyph_problem_names_each_failure() -> None:
     blank = np.full((128, 128), 255, np.uint8)
     assert glyph_problem(blank, 96) == "no ink"
+    grey = blank.copy()
+    cv2.rectangle(grey, (20, 20), (110, 110), 150, 6)  # ink to the eye, too faint for the tracer
+    assert "faint" in (glyph_problem(grey, 90) or "")
+    dust = blank.copy()
+    dust[20:110:6, 20:110:6] = 0  # dark, but only single pixels
+    assert "faint" in (glyph_problem(dust, 90) or "")
     blot = np.zeros((128, 128), np.uint8)
     assert "covers" in (glyph_problem(blot, 96) or "")
     square = blank.copy()

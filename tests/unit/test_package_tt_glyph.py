@@ -93,3 +93,17 @@ def test_empty_collector_gives_an_empty_glyph_and_cubics_are_refused() -> None:
     assert assemble(QuadraticCollector(), join_error=1).numberOfContours == 0
     with pytest.raises(ValueError, match="cu2qu"):
         QuadraticCollector().curveTo((0, 0), (1, 1), (2, 2))
+
+
+def test_contour_of_off_curve_points_only_becomes_a_closed_glyph() -> None:
+    # What cu2qu emits for a small dot: qCurveTo(off, off, off, off, None), no moveTo.
+    pen = QuadraticCollector()
+    pen.qCurveTo((100, 0), (0, -100), (-100, 0), (0, 100), None)
+    pen.closePath()
+    glyph = assemble(pen, join_error=0)
+    assert glyph.numberOfContours == 1
+    coords = [tuple(c) for c in glyph.coordinates]
+    flags = [f & 1 for f in glyph.flags]
+    assert coords[0] == (50, 50) and flags[0] == 1  # the implied point between last and first, made explicit
+    assert coords[1:] == [(100, 0), (0, -100), (-100, 0), (0, 100)] and flags[1:] == [0, 0, 0, 0]
+    assert list(glyph.endPtsOfContours) == [4]

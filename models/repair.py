@@ -40,7 +40,7 @@ def traceable_ink(image: np.ndarray) -> np.ndarray:
     """Return the mask of ink the tracer will draw: darker than the edge level, in pieces big enough."""
     gray = np.asarray(image)
     dark = (glyph_space.ink_mask(gray) & (gray < glyph_space.EDGE_LEVEL)).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     keep = np.concatenate([[False], stats[1:, cv2.CC_STAT_AREA] >= MIN_STROKE_AREA])
     return np.asarray(keep[labels], dtype=bool)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -98,7 +99,8 @@ def _watch_build(
 def cmd_demo(args: argparse.Namespace) -> int:
     base = f"http://127.0.0.1:{args.port}"
     photos = _simulated_pages()
-    env = {**os.environ, "GEULSSI_PORT": str(args.port)}
+    operator_token = os.environ.get("GEULSSI_OPERATOR_TOKEN") or secrets.token_urlsafe(24)
+    env = {**os.environ, "GEULSSI_PORT": str(args.port), "GEULSSI_OPERATOR_TOKEN": operator_token}
     args.out.mkdir(parents=True, exist_ok=True)
     server_log = (args.out / "serve.log").open("ab")
     print(f"starting the local site (API, worker, broker, SQLite); its log: {args.out / 'serve.log'}")
@@ -140,6 +142,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"\nyour font: {args.out / 'GeulssiDemo.ttf'} (preview: {args.out / 'GeulssiDemo-preview.png'})"
         )
         print(f"font id {created['id']}, token {created['token']}")
+        print(f"operators: {base}/ops (token {operator_token})")
         if args.exit:
             return 0
         print(f"the site is running at {base} — Ctrl-C to stop")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import signal
 import sys
 import threading
@@ -169,6 +170,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"kafka_bootstrap_servers": broker.bootstrap})
         with db.session() as session:  # a fresh in-memory broker holds none of the queued jobs' messages
             jobs.requeue_all_queued(session)
+    if not settings.operator_token and db.is_sqlite:
+        # Embedded mode: the operator page works out of the box, with a token made for this run only.
+        settings = settings.model_copy(update={"operator_token": secrets.token_urlsafe(24)})
+        print(
+            f"operator page: http://{args.host or settings.host}:{args.port or settings.port}/ops "
+            f"(token for this run: {settings.operator_token})",
+            flush=True,
+        )
     store = LocalArtifactStore(settings.storage_dir)
     worker = None
     try:

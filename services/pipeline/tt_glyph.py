@@ -50,8 +50,8 @@ class QuadraticCollector:
             offs = [p for p in points[:-1] if p is not None]
             (x0, y0), (x1, y1) = offs[-1], offs[0]
             self.moveTo(((x0 + x1) / 2, (y0 + y1) / 2))
-            for point in offs:
-                self.points.append(point)
+            for off in offs:
+                self.points.append(off)
                 self.on_curve.append(False)
             return
         for point in points[:-1]:

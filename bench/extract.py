@@ -1,6 +1,6 @@
 """Benchmark: extraction accuracy and speed on simulated 12-MP phone photos of the filled-in template.
 
-    python3 -m bench.extract [--photos 24] [--size 4000x3000] [--seed 1000] [--json-only]
+    python3 -m bench.extract [--photos 24] [--size 4000x3000] [--seed 1000] [--cache DIR] [--only 2,5]
 
 Each photo is a different sheet (page, handwriting font, pen) under different conditions (rotation incl.
 upside down, perspective up to 35 degrees, shadow, a covered marker, EXIF rotation, JPEG quality), with 3 % of
@@ -10,22 +10,31 @@ cells each left empty, written across the edge and written faintly. Measured:
 - status: share of all cells given the status the simulator intended (ok / empty / overflow / faint);
 - speed: CPU seconds of `extract_photo` per photo with OpenCV on one thread (no torch involved).
 Prints a readable summary and one JSON line.
+
+Simulating a 12-MP photo takes several times longer than reading it: `--cache DIR` keeps each simulated photo
+(keyed by the arguments that decide it; clear it when the simulator changes) so later runs only extract;
+`--only` extracts just the listed photo indices (the same photos as in a full run: conditions are still
+drawn for every index in order).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
+import pickle
 import platform
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
 from services.pipeline.extract import extract_photo
-from tests.simulator import simulate
+from tests.simulator import SimulatedPhoto, simulate
 
 IOU_TARGET = 0.9
 
@@ -55,8 +64,30 @@ def ink_iou(image: np.ndarray, truth: np.ndarray) -> float:
     return float((a & b).sum()) / union if union else 1.0
 
 
-def run(photos: int, size: tuple[int, int], seed: int) -> dict[str, Any]:
-    """Simulate and extract `photos` photos; return the figures."""
+def simulated(page: int, seed: int, size: tuple[int, int], options: dict[str, Any],
+              cache: Path | None) -> SimulatedPhoto:
+    """The simulated photo, from `cache` when it holds one made with the same arguments."""
+    if cache is None:
+        return simulate(page, seed, size=size, **options)
+    key = json.dumps([page, seed, size, sorted(options.items())])
+    path = cache / f"{seed}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pkl"
+    if path.is_file():
+        with open(path, "rb") as f:
+            shot: SimulatedPhoto = pickle.load(f)  # our own cache, written below
+        return shot
+    shot = simulate(page, seed, size=size, **options)
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(partial, "wb") as f:
+        pickle.dump(shot, f)
+    partial.replace(path)
+    return shot
+
+
+def run(photos: int, size: tuple[int, int], seed: int, cache: Path | None = None,
+        only: set[int] | None = None) -> dict[str, Any]:
+    """Simulate (or load from `cache`) and extract `photos` photos, or only those in `only`; return the
+    figures."""
     cv2.setNumThreads(1)
     rng = np.random.default_rng(seed)
     good = written = right_status = cells = 0
@@ -66,16 +97,21 @@ def run(photos: int, size: tuple[int, int], seed: int) -> dict[str, Any]:
     confusion: Counter[tuple[str, str]] = Counter()
     by_pen: dict[str, list[int]] = {}
     by_font: dict[str, list[int]] = {}
+    by_page: dict[int, list[int]] = {}
+    missed: list[str] = []  # photo:char:status:iou of every written cell that is not right
     extract_photo(simulate(1, seed - 1, size=(1600, 1200)).jpeg, "warm-up")  # caches (page renders) once
     for index in range(photos):
         options = conditions(index, rng)
-        shot = simulate(1 + index % 3, seed + index, size=size, **options)
+        if only is not None and index not in only:
+            continue
+        shot = simulated(1 + index % 3, seed + index, size, options, cache)
         start_cpu, start_wall = time.process_time(), time.perf_counter()
         extraction = extract_photo(shot.jpeg, f"photo-{index}.jpg")
         seconds.append(time.process_time() - start_cpu)
         wall.append(time.perf_counter() - start_wall)
         tally = by_pen.setdefault(options["pen"], [0, 0])
         font_tally = by_font.setdefault(shot.font.stem, [0, 0])
+        page_tally = by_page.setdefault(shot.page, [0, 0])
         misses = 0
         for cell in extraction.cells:
             expected = shot.expected[cell.codepoint]
@@ -87,21 +123,24 @@ def run(photos: int, size: tuple[int, int], seed: int) -> dict[str, Any]:
             written += 1
             tally[1] += 1
             font_tally[1] += 1
+            page_tally[1] += 1
             iou = ink_iou(cell.image, shot.truth[cell.codepoint]) if cell.image is not None else 0.0
             ious.append(iou)
             if cell.status == "ok" and iou >= IOU_TARGET:
                 good += 1
                 tally[0] += 1
                 font_tally[0] += 1
+                page_tally[0] += 1
             else:
                 misses += 1
+                missed.append(f"{index}:{cell.char}:{cell.status}:{iou:.3f}")
         print(f"photo {index:2d}: page {shot.page} {shot.font.name:24s} {options['pen']:6s} "
               f"rot {options['rotation']:6.1f} tilt {options['tilt']:4.1f} "
               f"{'hidden ' + str(options['hide_marker']) if 'hide_marker' in options else '':9s} "
               f"sharp {extraction.report['sharpness']:5.1f}  {seconds[-1]:.2f} s cpu  "
               f"misses {misses}", flush=True)
     return {
-        "photos": photos,
+        "photos": len(seconds),
         "size": f"{size[0]}x{size[1]}",
         "cells_written_inside": written,
         "right_and_iou_ge_0.9": round(good / written, 5),
@@ -111,10 +150,13 @@ def run(photos: int, size: tuple[int, int], seed: int) -> dict[str, Any]:
         "status_errors": {f"{e}->{s}": n for (e, s), n in sorted(confusion.items()) if e != s},
         "by_pen": {pen: round(g / n, 5) for pen, (g, n) in by_pen.items()},
         "by_font": {font: f"{g}/{n}" for font, (g, n) in sorted(by_font.items())},
+        "by_page": {page: f"{g}/{n}" for page, (g, n) in sorted(by_page.items())},
+        "misses": missed,
         "cpu_s_per_photo_mean": round(float(np.mean(seconds)), 3),
         "cpu_s_per_photo_max": round(float(np.max(seconds)), 3),
         "wall_s_per_photo_mean": round(float(np.mean(wall)), 3),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],
     }
 
 
@@ -124,9 +166,12 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=24)
     parser.add_argument("--size", default="4000x3000", help="photo size WIDTHxHEIGHT")
     parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--cache", type=Path, help="directory keeping the simulated photos between runs")
+    parser.add_argument("--only", help="comma-separated photo indices to extract (default: all)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
-    result = run(args.photos, (width, height), args.seed)
+    only = {int(v) for v in args.only.split(",")} if args.only else None
+    result = run(args.photos, (width, height), args.seed, args.cache, only)
     print(json.dumps(result))
 
 

@@ -1,5 +1,6 @@
 """Read the ink in each writing box of a rectified page: flatten the lighting, remove the printed guides,
-classify the cell (ok, empty, faint, overflow, smudged) and normalize its contrast."""
+classify the cell (ok, empty, faint, overflow, smudged) and draw its glyph image (blur undone, contrast
+normalized)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from services.pipeline.glyph_image import draw, ink_scale, pen_darkness, restore, sharpen
 from templates.layout import Cell, Page, build_layout
 from templates.render import OUTLINE_PX, page_array
 
@@ -28,8 +30,6 @@ FAINT_STRENGTH = 0.3  # ink whose typical darkness is below this is too light (p
 OVERFLOW_MIN_PX = 20  # pixels of the box's ink beyond its edge that make a cell "overflow"
 SMUDGED_RATIO = 0.45  # a box more than this much covered is smudged, crossed out or covered
 COVERED_RATIO = 0.7  # paper in a box this much darker than around it is a blot or a thumb, not light
-SHARPEN_FROM_PX = 1.0  # blur (Gaussian sigma, page px) beyond which boxes are sharpened...
-SHARPEN_MAX = 1.0  # ...by an unsharp mask of at most this gain, so thin pen lines keep their width
 USABLE = frozenset({"ok"})  # statuses whose glyph image is written out
 
 STATUS_MEANING = {
@@ -50,6 +50,19 @@ class Flattened:
     darkness: np.ndarray  # uint8 page-size: 0 paper .. 255 black, relative to the local paper
     paper: np.ndarray  # uint8 paper brightness estimate, 1/BACKGROUND_STEP of the page size
     paper_level: float  # median paper brightness, 0..1 (the photo's exposure)
+
+
+@dataclass
+class _Measured:
+    """One box as classified, with what drawing its glyph image needs."""
+
+    status: str
+    strength: float
+    ink_ratio: float
+    overflow_px: int
+    mask: np.ndarray  # box-size bool: the ink components kept
+    ink: np.ndarray  # box-size float32 ink darkness as measured (faint boxes are shown like this)
+    restored: np.ndarray | None  # box-size float32 ink with the blur undone (ok boxes are drawn from it)
 
 
 @dataclass
@@ -124,9 +137,20 @@ def guide_profile(darkness: np.ndarray, cells: Sequence[Cell]) -> np.ndarray:
     """
     stack = np.stack([darkness[y0:y1, x0:x1] for x0, y0, x1, y1 in map(_region, cells)])
     index = int(len(cells) * GUIDE_PERCENTILE / 100)
-    profile = np.partition(stack, index, axis=0)[index]
-    # Tolerate a pixel of misregistration between boxes: remove the guide wherever it may be.
-    return cv2.dilate(profile, np.ones((3, 3), np.uint8)).astype(np.float32) / 255.0
+    return np.partition(stack, index, axis=0)[index].astype(np.float32) / 255.0
+
+
+def tolerant(profile: np.ndarray) -> np.ndarray:
+    """The guides grown by a pixel, to tolerate a pixel of misregistration between boxes when deciding what
+    is ink: no remnant of a guide may pass for writing. Grown guides also take darkness off ink beside
+    them (the bottom of every Latin letter sits on the baseline), so glyph images use the exact profile."""
+    return cv2.dilate(profile, np.ones((3, 3), np.uint8))
+
+
+def _remove_guides(region: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    """Ink darkness (0..1) of a region with the guides' darkness taken out: ink over a guide absorbs like
+    both, 1 - region = (1 - ink) (1 - guide)."""
+    return np.clip((region - profile) / (1.0 - profile), 0.0, 1.0)
 
 
 def noise_level(darkness: np.ndarray, cells: Sequence[Cell], profiles: dict[str, np.ndarray]) -> float:
@@ -166,30 +190,15 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return count, labels, stats[:, cv2.CC_STAT_AREA]
 
 
-def sharpen(ink: np.ndarray, blur_sigma: float) -> np.ndarray:
-    """Undo some of the photo's blur (Gaussian, sigma in page px) with an unsharp mask; returns a new array.
-
-    A blurred thin line is lower and wider; without this it would come out fainter or thicker than written.
-    """
-    gain = min(SHARPEN_MAX, blur_sigma - SHARPEN_FROM_PX)
-    if gain <= 0:
-        return ink
-    return np.clip(ink + gain * (ink - cv2.GaussianBlur(ink, (0, 0), blur_sigma)), 0.0, 1.0)
-
-
-def read_cell(flat: Flattened, page: Page, index: int, profile: np.ndarray, threshold: float,
-              blur_sigma: float = 0.0) -> CellInk:
-    """Classify one box and return its cleaned, contrast-normalized image.
-
-    `profile` is the guide darkness from guide_profile; `threshold` the darkness above which a pixel is ink;
-    `blur_sigma` the photo's blur in page pixels (see photo_quality.blur_sigma).
-    """
+def _measure(flat: Flattened, page: Page, index: int, profile: np.ndarray, threshold: float,
+             blur_sigma: float) -> _Measured:
+    """Classify one box (`profile`: the guides from guide_profile; `threshold`: the darkness above which a
+    pixel may be ink; `blur_sigma`: the photo's blur in page px) and, if it reads ok, restore its ink."""
     darkness = flat.darkness
     cell = page.cells[index]
     rx0, ry0, rx1, ry1 = _region(cell)
     region = darkness[ry0:ry1, rx0:rx1].astype(np.float32) / 255.0
-    ink = np.clip((region - profile) / (1.0 - profile), 0.0, 1.0)  # ink over a guide absorbs like both
-    ink = sharpen(ink, blur_sigma)
+    ink = sharpen(_remove_guides(region, tolerant(profile)), blur_sigma)
     inside = np.zeros(ink.shape, bool)
     m = RING_OUTER_PX
     inside[m:-m, m:-m] = True
@@ -219,11 +228,23 @@ def read_cell(flat: Flattened, page: Page, index: int, profile: np.ndarray, thre
         status = "faint"
     else:
         status = "ok"
-    # Faint ink is shown as faint as it is (on the contact sheet); everything else is stretched to black.
-    scale = 1.0 if status == "faint" else max(strength, 1e-3)
-    normalized = np.where(mask, np.clip(box_ink / scale, 0.0, 1.0), 0.0)
-    image = np.round(255.0 * (1.0 - normalized)).astype(np.uint8)
-    return CellInk(status, image, round(ratio, 4), round(strength, 3), overflow_px)
+    restored = None
+    if status == "ok":
+        restored = restore(_remove_guides(region, profile), blur_sigma)[m:-m, m:-m]
+    return _Measured(status, strength, ratio, overflow_px, mask, box_ink, restored)
+
+
+def _cell_ink(m: _Measured, pen: float) -> CellInk:
+    """The CellInk of a measured box on a page written with `pen` darkness, with its glyph image.
+
+    Ok boxes are drawn from their restored ink, on the pen's darkness (see glyph_image). Faint ink is shown
+    as faint as it is (on the contact sheet); other statuses are stretched to their own strength.
+    """
+    if m.restored is not None:
+        image = draw(m.restored, m.mask, ink_scale(m.strength, pen))
+    else:
+        image = draw(m.ink, m.mask, 1.0 if m.status == "faint" else m.strength)
+    return CellInk(m.status, image, round(m.ink_ratio, 4), round(m.strength, 3), m.overflow_px)
 
 
 def read_cells(flat: Flattened, page: Page, visible: Sequence[bool],
@@ -239,10 +260,11 @@ def read_cells(flat: Flattened, page: Page, visible: Sequence[bool],
     profiles: dict[str, np.ndarray] = {}
     for script in {c.script for c in seen}:  # guides differ by script (Latin boxes carry a baseline)
         profiles[script] = guide_profile(darkness, [c for c in seen if c.script == script])
-    noise = noise_level(darkness, seen, profiles)
+    noise = noise_level(darkness, seen, {script: tolerant(p) for script, p in profiles.items()})
     threshold = max(MIN_INK_THRESHOLD, 5.0 * noise)
-    cells: list[CellInk | None] = [
-        read_cell(flat, page, i, profiles[c.script], threshold, blur_sigma) if v else None
-        for i, (c, v) in enumerate(zip(page.cells, visible, strict=True))
-    ]
-    return cells, {"noise": round(noise, 4), "ink_threshold": round(threshold, 3)}
+    measured = [_measure(flat, page, i, profiles[c.script], threshold, blur_sigma) if v else None
+                for i, (c, v) in enumerate(zip(page.cells, visible, strict=True))]
+    level = pen_darkness([m.strength for m in measured if m is not None and m.status == "ok"])
+    cells = [None if m is None else _cell_ink(m, level) for m in measured]
+    measures = {"noise": round(noise, 4), "ink_threshold": round(threshold, 3), "ink_level": round(level, 3)}
+    return cells, measures

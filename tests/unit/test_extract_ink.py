@@ -115,3 +115,62 @@ def test_contrast_is_normalized_and_measured(hangul_cells: list) -> None:
     assert ok.strength > 0.7 and faint.strength < 0.3  # and the report says how dark the ink was
     assert 0.03 < ok.ink_ratio < 0.1
     assert hangul_cells[2].overflow_px >= 20 and hangul_cells[5].overflow_px == 0
+
+
+def _photograph_blurred(page: np.ndarray, sigma: float) -> np.ndarray:
+    """Like _photograph, with a blur of `sigma` page px (a 12-MP phone photo is about 1.5)."""
+    lit = cv2.multiply(cv2.GaussianBlur(page, (0, 0), sigma), _light(*page.shape), scale=235.0)
+    return cv2.convertScaleAbs(lit)
+
+
+def _hairline_glyph(size: int = 200) -> np.ndarray:
+    """Coverage (0..1) of a thin-pen letter in a Latin box: hairlines 2-3 px wide, a tail that ends in a
+    point, and a stroke lying along the printed baseline, as a pencil script hand writes them."""
+    canvas = np.zeros((size * 4, size * 4), np.uint8)  # drawn 4x larger and shrunk: anti-aliased coverage
+    baseline = round(LATIN_BASELINE * size) * 4
+    cv2.line(canvas, (240, 150), (200, baseline - 6), 255, 10)  # a 2.5 px upstroke...
+    cv2.line(canvas, (200, baseline - 6), (420, baseline - 6), 255, 8)  # ...along the baseline
+    cv2.ellipse(canvas, (520, baseline - 120), (90, 110), 0, 0, 360, 255, 11)  # a 2.75 px bowl
+    cv2.line(canvas, (620, baseline - 230), (660, baseline - 120), 255, 12)  # a 3 px stroke thinning...
+    cv2.line(canvas, (660, baseline - 120), (700, baseline + 60), 255, 6)  # ...to a 1.5 px tail
+    return cv2.resize(canvas, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def test_a_pencil_hairline_on_the_latin_page_keeps_its_shape() -> None:
+    page, number, index = _blank(3).copy(), 3, 12
+    x0, y0, x1, y1 = LAYOUT.page(number).cells[index].box
+    glyph = _hairline_glyph()
+    page[y0:y1, x0:x1] *= 1.0 - 0.6 * glyph  # pencil: 60 % darkness, over the printed baseline
+    count = len(LAYOUT.page(number).cells)
+    for other in range(0, count, 9):  # the rest of the page in the same pencil, with some broad strokes
+        if other != index:
+            _ink(page, number, other, 60, 40, 70, 140, darkness=0.6)
+    blur = 1.5
+    cells, _ = read_cells(flatten_lighting(_photograph_blurred(page, blur)), LAYOUT.page(number),
+                          [True] * count, blur_sigma=blur)
+    cell = cells[index]
+    assert cell is not None and cell.status == "ok"
+    ink, truth = cell.image < 128, glyph > 0.5
+    assert (ink & truth).sum() / (ink | truth).sum() >= 0.9
+
+
+def test_a_lone_thin_stroke_is_not_drawn_wider_than_written() -> None:
+    # A slash alone in its box never shows the pen's full darkness; stretched to its own faded peak it
+    # would come out as wide as its blur.
+    page, number, index = _blank(1).copy(), 1, 40
+    canvas = np.zeros((800, 800), np.uint8)
+    cv2.line(canvas, (300, 650), (500, 150), 255, 12)  # 3 px wide
+    glyph = cv2.resize(canvas, (200, 200), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    x0, y0, x1, y1 = LAYOUT.page(number).cells[index].box
+    page[y0:y1, x0:x1] *= 1.0 - 0.9 * glyph
+    for other in range(0, 100, 7):
+        if other != index:
+            _ink(page, number, other, 60, 40, 72, 150)
+    blur = 1.6
+    cells, measures = read_cells(flatten_lighting(_photograph_blurred(page, blur)), LAYOUT.page(number),
+                                 [True] * 100, blur_sigma=blur)
+    cell = cells[index]
+    assert cell is not None and cell.status == "ok"
+    ink, truth = cell.image < 128, glyph > 0.5
+    assert (ink & truth).sum() / (ink | truth).sum() >= 0.9
+    assert 0.7 < measures["ink_level"] < 1.0

@@ -27,7 +27,7 @@ from services.storage import LocalArtifactStore
 from tests.integration.test_service_relay import read_topic, unpublished
 from tests.reliability.fault_kit import create_font, wait_for
 
-pytestmark = [pytest.mark.kafka]
+pytestmark = [pytest.mark.mysql, pytest.mark.kafka]  # the fixtures make a database on the shared server too
 MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 INSTALL_DB = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -33,14 +34,15 @@ class LiveServer:
     store: LocalArtifactStore
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """The app on a real socket (embedded SQLite, no Kafka), for the browser."""
+@contextlib.contextmanager
+def serve_live(tmp_path: Path, **settings_overrides: object) -> Iterator[LiveServer]:
+    """The app on a real socket (embedded SQLite, no Kafka), with any Settings overrides; stopped after."""
     port = free_port()
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'g.db'}",
         storage_dir=tmp_path / "artifacts",
         kafka_bootstrap_servers="",
+        **settings_overrides,  # type: ignore[arg-type]
     )
     db = Database(settings.database_url)
     migrate.upgrade(db.engine)
@@ -56,10 +58,19 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield LiveServer(f"http://127.0.0.1:{port}", settings, db, store)
-    server.should_exit = True
-    thread.join(10)
-    db.dispose()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, db, store)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        db.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The app on a real socket (embedded SQLite, no Kafka), for the browser."""
+    with serve_live(tmp_path) as server:
+        yield server
 
 
 @dataclass

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import html
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from services.api.app import create_app
-from services.broker import free_port
-from services.config import Settings
-from services.db import jobs, migrate, operations, outbox, queries
-from services.db.session import Database, utcnow
-from tests.e2e.conftest import LiveServer
+from services.db import jobs, operations, outbox, queries
+from services.db.session import utcnow
+from tests.e2e.conftest import LiveServer, serve_live
 from tests.e2e.test_web_page import chromium
 
 pytestmark = pytest.mark.browser
@@ -26,30 +20,8 @@ TOKEN = "ops-page-token"
 @pytest.fixture
 def ops_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The app on a real socket (SQLite, no Kafka) with an operator token configured."""
-    from services.storage import LocalArtifactStore
-
-    port = free_port()
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'ops.db'}",
-        storage_dir=tmp_path / "artifacts",
-        kafka_bootstrap_servers="",
-        operator_token=TOKEN,
-    )
-    db = Database(settings.database_url)
-    migrate.upgrade(db.engine)
-    store = LocalArtifactStore(settings.storage_dir)
-    app = create_app(settings, db=db, store=store)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield LiveServer(f"http://127.0.0.1:{port}", settings, db, store)
-    server.should_exit = True
-    thread.join(10)
-    db.dispose()
+    with serve_live(tmp_path, operator_token=TOKEN) as server:
+        yield server
 
 
 def job(server: LiveServer, state: str) -> str:

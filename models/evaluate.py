@@ -34,6 +34,10 @@ HELDOUT = (
               "package/400Regular/CuteFont_400Regular.ttf", npm=True),
     FontEntry("Poor Story", "Regular", "handwriting", "@expo-google-fonts/poor-story",
               "package/PoorStory_400Regular.ttf", npm=True),
+    FontEntry("Gaegu", "Light", "handwriting", "@expo-google-fonts/gaegu",
+              "package/300Light/Gaegu_300Light.ttf", npm=True),
+    FontEntry("Gaegu", "Bold", "handwriting", "@expo-google-fonts/gaegu",
+              "package/700Bold/Gaegu_700Bold.ttf", npm=True),
 )  # fmt: skip
 TEMPLATE_FILE = Path(__file__).resolve().parent.parent / "templates" / "data" / "hangul-v1.txt"
 SYSTEMS = ("source font", "nearest pretraining font", "before fine-tuning", "fine-tuned")

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from models import checkpoints, glyph_space, hangul
+from models.generate import draw
 from models.networks import Generator
 from models.pretrain import jitter, to_tensor
 from models.source import source_glyphs
@@ -160,6 +161,11 @@ def finetune(
         if progress is not None:
             progress(step + 1, steps)
 
+    # Stroke weight: the grey level at which the model's drawings of the written syllables carry as much
+    # ink as the writer's; generation brings its glyphs part of the way there (see glyph_space.reweigh).
+    drawn = draw(model.eval(), meta, cps, style=0)
+    ink_level = glyph_space.matching_level(drawn, _resize(target_np, drawn.shape[-1]))
+
     names = [meta["fonts"][i]["name"] for i, _ in seeds]
     seconds = time.monotonic() - start
     out = checkpoints.export_generator(
@@ -168,6 +174,7 @@ def finetune(
             "fonts": [{"name": "writer", "style_class": "handwriting"}],
             "source_font": meta["source_font"],
             "writer_scale": scale,
+            "ink_level": ink_level,
             "seeds": [(n, w) for n, (_, w) in zip(names, seeds, strict=True)],
             "finetune": {
                 "steps": steps,

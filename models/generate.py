@@ -147,6 +147,7 @@ class Drawer:
         self.device = next(generator.parameters()).device
         self.precision = resolve_precision(self.device, precision)
         self.meta = meta
+        self.ink_level: float | None = meta.get("ink_level")
         model = copy.deepcopy(generator) if copy_model else generator
         self.model = model.eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
@@ -176,6 +177,8 @@ class Drawer:
                 if size != glyph_space.SIZE:
                     side = (glyph_space.SIZE, glyph_space.SIZE)
                     images = np.stack([cv2.resize(im, side, interpolation=cv2.INTER_LINEAR) for im in images])
+                if self.ink_level is not None:  # the writer's stroke weight, measured at fine-tuning
+                    images = glyph_space.reweigh(images, self.ink_level)
                 yield chunk, images
 
 

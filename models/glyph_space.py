@@ -113,3 +113,38 @@ def to_canonical(image: np.ndarray, scale: float) -> np.ndarray:
     top, left = (SIZE - new_h) // 2, (SIZE - new_w) // 2
     canvas[top : top + new_h, left : left + new_w] = resized
     return canvas
+
+
+# Generated glyphs are nearly black and white, so moving the threshold alone would not move their edges.
+# Softened by this blur (pixels), an edge becomes a ramp a few pixels wide and a level between 0 and 255
+# puts it anywhere on that ramp: strokes get thinner or heavier by up to ~2 px per side.
+WEIGHT_BLUR = 1.5
+# Only this share of the measured difference is corrected: thinning generated strokes all the way to a
+# thin writer's weight breaks their faint joins (Gaegu Light: OCR error 0.83 -> 1.73), half of it keeps them.
+WEIGHT_STRENGTH = 0.5
+# Beyond this range the drawn glyphs are nothing like the written ones; clamped so that a bad fine-tune
+# cannot turn its glyphs into blots or erase them.
+LEVEL_RANGE = (24.0, 232.0)
+
+
+def soften(images: np.ndarray) -> np.ndarray:
+    """Blur each glyph of an (N, S, S) uint8 stack by WEIGHT_BLUR pixels."""
+    return np.stack([cv2.GaussianBlur(im, (0, 0), WEIGHT_BLUR) for im in images])
+
+
+def matching_level(drawn: np.ndarray, written: np.ndarray) -> float:
+    """Return the grey level at which softened `drawn` glyphs cover as much ink as `written` ones do at
+    EDGE_LEVEL. Both are (N, S, S) uint8 stacks of the same characters; `reweigh` uses the level.
+    """
+    share = float(np.mean(written < EDGE_LEVEL))
+    full = float(np.quantile(soften(drawn), share)) + 0.5
+    level = EDGE_LEVEL + WEIGHT_STRENGTH * (full - EDGE_LEVEL)
+    return min(max(level, LEVEL_RANGE[0]), LEVEL_RANGE[1])
+
+
+def reweigh(images: np.ndarray, level: float) -> np.ndarray:
+    """Give an (N, S, S) uint8 stack the stroke weight `matching_level` measured: soften it, then map grey
+    `level` to EDGE_LEVEL (0 and 255 stay put, piecewise linear). A level below EDGE_LEVEL thins strokes,
+    above it thickens them."""
+    lut = np.interp(np.arange(256), [0.0, level, 255.0], [0.0, EDGE_LEVEL, 255.0])
+    return np.asarray(np.round(lut).astype(np.uint8)[soften(images)])

@@ -92,3 +92,35 @@ def test_no_glyph_overflows() -> None:
     assert box is not None
     assert box[0] >= 3 and box[1] >= 3 and box[2] <= 125 and box[3] <= 125
     assert has_ink(gs.to_canonical(tiny, scale))
+
+
+def strokes(width: int) -> np.ndarray:
+    """A stack of two glyphs drawn with lines of the given width (white paper, black ink)."""
+    glyphs = np.full((2, 128, 128), 255, np.uint8)
+    cv2.line(glyphs[0], (20, 30), (108, 30), 0, width)
+    cv2.line(glyphs[0], (64, 30), (64, 110), 0, width)
+    cv2.circle(glyphs[1], (64, 64), 40, 0, width)
+    return glyphs
+
+
+def ink_share(images: np.ndarray) -> float:
+    return float(np.mean(images < gs.EDGE_LEVEL))
+
+
+def test_matching_level_is_mid_grey_when_the_weights_already_match() -> None:
+    level = gs.matching_level(strokes(6), strokes(6))
+    assert abs(level - gs.EDGE_LEVEL) < 12
+
+
+@pytest.mark.parametrize(("drawn_width", "written_width"), [(10, 5), (4, 9)])
+def test_reweigh_moves_the_stroke_weight_towards_the_writer(drawn_width: int, written_width: int) -> None:
+    drawn, written = strokes(drawn_width), strokes(written_width)
+    level = gs.matching_level(drawn, written)
+    assert (level < gs.EDGE_LEVEL) == (drawn_width > written_width)
+    assert gs.LEVEL_RANGE[0] <= level <= gs.LEVEL_RANGE[1]
+    reweighed = gs.reweigh(drawn, level)
+    assert reweighed.dtype == np.uint8 and reweighed.shape == drawn.shape
+    before, after, target = ink_share(drawn), ink_share(reweighed), ink_share(written)
+    # Part of the way (WEIGHT_STRENGTH), never past the writer.
+    assert abs(after - target) < abs(before - target)
+    assert min(before, target) < after < max(before, target)

@@ -146,5 +146,5 @@ def reweigh(images: np.ndarray, level: float) -> np.ndarray:
     """Give an (N, S, S) uint8 stack the stroke weight `matching_level` measured: soften it, then map grey
     `level` to EDGE_LEVEL (0 and 255 stay put, piecewise linear). A level below EDGE_LEVEL thins strokes,
     above it thickens them."""
-    lut = np.interp(np.arange(256), [0.0, level, 255.0], [0.0, EDGE_LEVEL, 255.0])
-    return np.asarray(np.round(lut).astype(np.uint8)[soften(images)])
+    lut = np.round(np.interp(np.arange(256), [0.0, level, 255.0], [0.0, EDGE_LEVEL, 255.0])).astype(np.uint8)
+    return np.stack([cv2.LUT(im, lut) for im in soften(images)])

@@ -58,9 +58,8 @@ def ink_mask(image: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def ink_bbox(image: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Return the ink bounding box (x0, y0, x1, y1), exclusive ends, ignoring specks; None if blank."""
-    mask = ink_mask(image)
+def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Return the bounding box (x0, y0, x1, y1), exclusive ends, of a boolean mask; None if it is empty."""
     ys = np.flatnonzero(mask.any(axis=1))
     if ys.size == 0:
         return None
@@ -68,10 +67,20 @@ def ink_bbox(image: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
 
 
+def mask_extent(mask: np.ndarray) -> float:
+    """Return max(width, height) of a boolean mask's bounding box in pixels (0.0 when it is empty)."""
+    box = mask_bbox(mask)
+    return 0.0 if box is None else float(max(box[2] - box[0], box[3] - box[1]))
+
+
+def ink_bbox(image: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Return the ink bounding box (x0, y0, x1, y1), exclusive ends, ignoring specks; None if blank."""
+    return mask_bbox(ink_mask(image))
+
+
 def ink_extent(image: np.ndarray) -> float:
     """Return max(width, height) of the ink bounding box in pixels (0.0 for a blank image)."""
-    box = ink_bbox(image)
-    return 0.0 if box is None else float(max(box[2] - box[0], box[3] - box[1]))
+    return mask_extent(ink_mask(image))
 
 
 def writer_scale(images: Iterable[np.ndarray]) -> float:

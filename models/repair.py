@@ -45,11 +45,6 @@ def traceable_ink(image: np.ndarray) -> np.ndarray:
     return np.asarray(keep[labels], dtype=bool)
 
 
-def _extent(mask: np.ndarray) -> float:
-    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return 0.0 if ys.size == 0 else float(max(xs[-1] - xs[0], ys[-1] - ys[0]) + 1)
-
-
 def glyph_problem(image: np.ndarray, typical_extent: float) -> str | None:
     """Return why a canonical syllable image is unusable (blank, too faint, a blot, an absurd size), or
     None if it is fine. `typical_extent` is the median traceable-ink extent (pixels) it is compared with.
@@ -62,7 +57,7 @@ def glyph_problem(image: np.ndarray, typical_extent: float) -> str | None:
     traceable = traceable_ink(image)
     if not traceable.any():
         return "the ink is too faint or too broken to trace"
-    ratio = _extent(traceable) / typical_extent
+    ratio = glyph_space.mask_extent(traceable) / typical_extent
     if not SIZE_BAND[0] <= ratio <= SIZE_BAND[1]:
         return f"ink is {ratio:.2f} times the median syllable size"
     return None
@@ -78,7 +73,7 @@ def find_broken(
     for cp in hangul.all_syllables() if codepoints is None else codepoints:
         if cp not in skip:
             images[cp] = cv2.imread(str(glyph_dir / glyph_filename(cp)), cv2.IMREAD_GRAYSCALE)
-    extents = [_extent(traceable_ink(im)) for im in images.values() if im is not None]
+    extents = [glyph_space.mask_extent(traceable_ink(im)) for im in images.values() if im is not None]
     typical = median([e for e in extents if e > 0] or [glyph_space.TARGET_EXTENT])
     broken: dict[int, str] = {}
     for cp, image in images.items():

@@ -39,6 +39,9 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(func=cmd_demo)
 
 
+DEMO_HAND = "NanumPen.ttf"  # Nanum Pen Script (fonts-nanum-extra): covers every template character
+
+
 def _simulated_pages() -> list[tuple[str, bytes]]:
     """Photos of every template page, filled in with a handwriting-style font (tests/simulator)."""
     if not (REPO_ROOT / "tests" / "simulator").is_dir():
@@ -46,12 +49,17 @@ def _simulated_pages() -> list[tuple[str, bytes]]:
     sys.path.insert(0, str(REPO_ROOT))
     from templates.layout import build_layout
     from tests.simulator import simulate
+    from tests.simulator.handwriting import handwriting_fonts
 
+    # One hand on every page, as one person writes them (else the simulator picks a font per page).
+    hand = next((f for f in handwriting_fonts() if f.name == DEMO_HAND), None)
     pages = build_layout().pages
     return [
         (
             f"page-{p.page}.jpg",
-            simulate(p.page, seed=2019, size=(2000, 1500), tilt=12, empty=0, overflow=0, faint=0).jpeg,
+            simulate(
+                p.page, seed=2019, size=(2000, 1500), tilt=12, empty=0, overflow=0, faint=0, font=hand
+            ).jpeg,
         )
         for p in tqdm(pages, desc="photographing the filled-in pages", unit="page")
     ]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import models
-from models import hangul
+from models import glyph_space, hangul
 from models.finetune import finetune
 from models.generate import generate
 from models.glyph_files import glyph_filename, write_png
@@ -105,9 +105,8 @@ def build_font(
     # writer's seed styles (or taken from the source font), so the font never misses a syllable.
     glyph_dir = workdir / "glyphs"
     generate(checkpoint, glyph_dir, written=glyphs, device=options.device, progress=timed("generate"))
-    repaired = repair_generated(
-        glyph_dir, checkpoint, base_weights, skip=set(glyphs), device=options.device
-    )
+    kept = {cp for cp, image in glyphs.items() if glyph_space.ink_bbox(image) is not None}  # as written
+    repaired = repair_generated(glyph_dir, checkpoint, base_weights, skip=kept, device=options.device)
     done("generate")
     for cp, image in glyphs.items():  # written Latin glyphs join the generated Hangul as they are
         if not hangul.is_syllable(cp):

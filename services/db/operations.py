@@ -182,9 +182,9 @@ def requeue_worker_jobs(
     if worker is None:
         session.rollback()
         raise OperationRefused(f"there is no worker {worker_id!r}", 404)
-    silent = (now - worker.last_seen_at).total_seconds()
-    if silent <= lease_seconds:
+    if worker.last_seen_at >= lost_cutoff(now, lease_seconds):  # the summary's rule for "lost"
         session.rollback()
+        silent = (now - worker.last_seen_at).total_seconds()
         raise OperationRefused(
             f"worker {worker_id} sent a heartbeat {silent:.0f} s ago; it is not lost until it has been "
             f"silent for {lease_seconds:.0f} s"

@@ -69,7 +69,7 @@ def worker_heartbeat(
     job_id: str | None,
     now: datetime,
 ) -> None:
-    """Record that a worker is alive and what it is doing (read by the operator dashboard to come)."""
+    """Record that a worker is alive and what it is doing (read by the operator summary)."""
     worker = session.get(Worker, worker_id)
     if worker is None:
         session.add(

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models import checkpoints, glyph_space, hangul
+from models import checkpoints, glyph_space
 from models.generate import draw
 from models.networks import Generator
 from models.pretrain import jitter, to_tensor
@@ -42,9 +42,7 @@ def canonical_writer_glyphs(glyphs: Mapping[int, np.ndarray]) -> tuple[dict[int,
     Non-Hangul glyphs (Latin) are ignored: they are packaged as written. Blank boxes are skipped.
     Raises TooFewGlyphsError below MIN_HANGUL usable syllables.
     """
-    hangul_images = {
-        cp: im for cp, im in glyphs.items() if hangul.is_syllable(cp) and glyph_space.ink_bbox(im) is not None
-    }
+    hangul_images = glyph_space.inked_syllables(glyphs)
     if len(hangul_images) < MIN_HANGUL:
         raise TooFewGlyphsError(
             f"only {len(hangul_images)} written Hangul syllables with ink; at least {MIN_HANGUL} are needed"

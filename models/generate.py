@@ -56,11 +56,7 @@ def generate(
             f"style {style} does not exist; the checkpoint has {generator.styles.num_embeddings}"
         )
     keep: dict[int, np.ndarray] = {}
-    hangul_written = {
-        cp: im
-        for cp, im in (written or {}).items()
-        if hangul.is_syllable(cp) and glyph_space.ink_bbox(im) is not None
-    }
+    hangul_written = glyph_space.inked_syllables(written or {})
     if hangul_written:
         scale = meta.get("writer_scale") or glyph_space.writer_scale(hangul_written.values())
         keep = {cp: glyph_space.to_canonical(im, scale) for cp, im in hangul_written.items()}

@@ -10,10 +10,12 @@ scale is shared by the whole glyph set, a simple syllable (이) stays smaller th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import cv2
 import numpy as np
+
+from models import hangul
 
 SIZE = 128
 TARGET_EXTENT = 96.0  # median ink extent (max of bbox width/height) after scaling
@@ -81,6 +83,11 @@ def ink_bbox(image: np.ndarray) -> tuple[int, int, int, int] | None:
 def ink_extent(image: np.ndarray) -> float:
     """Return max(width, height) of the ink bounding box in pixels (0.0 for a blank image)."""
     return mask_extent(ink_mask(image))
+
+
+def inked_syllables(glyphs: Mapping[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """The Hangul syllables among `glyphs` (code point -> image) that hold ink: a blank box is no glyph."""
+    return {cp: im for cp, im in glyphs.items() if hangul.is_syllable(cp) and ink_bbox(im) is not None}
 
 
 def writer_scale(images: Iterable[np.ndarray]) -> float:

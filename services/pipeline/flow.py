@@ -105,7 +105,7 @@ def build_font(
     # writer's seed styles (or taken from the source font), so the font never misses a syllable.
     glyph_dir = workdir / "glyphs"
     generate(checkpoint, glyph_dir, written=glyphs, device=options.device, progress=timed("generate"))
-    kept = {cp for cp, image in glyphs.items() if glyph_space.ink_bbox(image) is not None}  # as written
+    kept = set(glyph_space.inked_syllables(glyphs))  # generate keeps these as written
     repaired = repair_generated(glyph_dir, checkpoint, base_weights, skip=kept, device=options.device)
     done("generate")
     for cp, image in glyphs.items():  # written Latin glyphs join the generated Hangul as they are

@@ -33,7 +33,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from services.pipeline.extract import extract_photo
+from services.extraction.extract import extract_photo
 from tests.simulator import SimulatedPhoto, simulate
 
 IOU_TARGET = 0.9

@@ -36,9 +36,9 @@ import httpx
 import numpy as np
 from sqlalchemy import create_engine, text
 
-from services.broker import free_port, start_broker
 from services.db import migrate
 from services.db.session import Database
+from services.queue.broker import free_port, start_broker
 
 MYSQL_SERVER = os.environ.get("GEULSSI_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
 REPO = Path(__file__).resolve().parent.parent

@@ -27,7 +27,7 @@ from services.api import prometheus
 from services.db import migrate, ops_summary
 from services.db.session import Database, utcnow
 from services.db.tables import Font, Job, OutboxMessage, Worker
-from services.worker.kafka_stats import KafkaStats
+from services.queue.kafka_stats import KafkaStats
 
 SERVER = os.environ.get("GEULSSI_BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
 STATES = ["succeeded"] * 90 + ["failed"] * 5 + ["cancelled"] * 2 + ["queued"] * 2 + ["running"]

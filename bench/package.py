@@ -23,9 +23,9 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from services.pipeline.normalize import is_hangul, place_hangul, place_latin
-from services.pipeline.package import load_glyph_image, package_font
-from services.pipeline.trace import trace_glyph
+from services.packaging.normalize import is_hangul, place_hangul, place_latin
+from services.packaging.package import load_glyph_image, package_font
+from services.packaging.trace import trace_glyph
 from tests.fixtures.package.make_fixtures import FONT, hangul_images, latin_images, write
 from tests.fixtures.package.raster import glyph_mask, image_mask, iou
 

@@ -141,18 +141,3 @@ def load_cache(cache_dir: Path) -> GlyphSet:
         fonts=meta["fonts"],
         source_font=meta["source_font"],
     )
-
-
-QUICK_FONTS = ("NanumGothic Regular", "Nanum Pen Script Regular", "UnBatang Regular")
-
-
-def quick_glyphset(n_syllables: int = 60, size: int = 32) -> GlyphSet:
-    """Return a tiny GlyphSet (3 Debian fonts, every 10th KS X 1001 syllable up to `n_syllables`, `size` px).
-
-    For tests and `geulssi pretrain --quick`: it renders in seconds and needs no cache.
-    """
-    from models import fontset
-
-    faces = [e.face() for e in fontset.PRETRAIN if e.name in QUICK_FONTS]
-    codepoints = hangul.ksx1001_syllables()[:: max(1, 2350 // n_syllables)][:n_syllables]
-    return render_glyphset(faces, fontset.SOURCE.face(), codepoints, size=size)

@@ -16,6 +16,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from models import hangul
+from models.dataset import GlyphSet, build_cache, render_glyphset
 from models.fonts import FontFace
 
 CACHE = Path(os.environ.get("GEULSSI_CACHE", Path.home() / ".cache" / "geulssi"))
@@ -256,11 +258,22 @@ def main(argv: list[str] | None = None) -> int:
         for path in install():
             print(path)
     else:
-        from models.dataset import build_cache
-
         path = build_cache(DATA_CACHE / "pretrain-v1", [e.face() for e in PRETRAIN], SOURCE.face())
         print(json.dumps({"cache": str(path)}))
     return 0
+
+
+QUICK_FONTS = ("NanumGothic Regular", "Nanum Pen Script Regular", "UnBatang Regular")
+
+
+def quick_glyphset(n_syllables: int = 60, size: int = 32) -> GlyphSet:
+    """Return a tiny GlyphSet (3 Debian fonts, every 10th KS X 1001 syllable up to `n_syllables`, `size` px).
+
+    For tests and `geulssi pretrain --quick`: it renders in seconds and needs no cache.
+    """
+    faces = [e.face() for e in PRETRAIN if e.name in QUICK_FONTS]
+    codepoints = hangul.ksx1001_syllables()[:: max(1, 2350 // n_syllables)][:n_syllables]
+    return render_glyphset(faces, SOURCE.face(), codepoints, size=size)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from services.api.uploads import BodySizeLimit, UploadError
 from services.config import Settings, get_settings
 from services.db.migrate import require_migrated
 from services.db.session import Database, DatabaseUnavailable, is_outage
+from services.queue.relay import OutboxRelay
 from services.storage import ArtifactStore, LocalArtifactStore, StorageFull
-from services.worker.relay import OutboxRelay
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")

@@ -28,7 +28,7 @@ from services.api.fonts import job_status
 from services.config import Settings
 from services.db import operations, ops_summary
 from services.db.session import Database, utcnow
-from services.worker import kafka_stats
+from services.queue import kafka_stats
 
 router = APIRouter(tags=["operators"])
 PAGE = Path(__file__).with_name("static") / "ops.html"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from services.db.ops_summary import Summary
-from services.worker.kafka_stats import KafkaStats
+from services.queue.kafka_stats import KafkaStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -39,7 +39,7 @@ class UploadError(ValueError):
 
 def reason_for(status: str) -> str:
     """What a cell status means for the writer (the extractor's own words; the web page translates)."""
-    from services.pipeline.ink import STATUS_MEANING
+    from services.extraction.ink import STATUS_MEANING
 
     return STATUS_MEANING.get(status) or f"the cell cannot be used ({status}): write it again"
 
@@ -160,7 +160,10 @@ def extract_pages(photos: Sequence[tuple[str, bytes]], max_pixels: int) -> list[
 
     CPU-heavy and memory-hungry: callers bound how many run at once (services/api/pages.EXTRACTION_SLOTS).
     """
-    from services.pipeline.extract import contact_sheet, extract_photo  # OpenCV pipeline: loaded on first use
+    from services.extraction.extract import (  # OpenCV pipeline: loaded on first use
+        contact_sheet,
+        extract_photo,
+    )
 
     pages: list[ExtractedPage] = []
     for name, data in photos:

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from services.pipeline.extract import PhotoError, extract_photo, merge_pages, write_extraction
+from services.extraction.extract import PhotoError, extract_photo, merge_pages, write_extraction
 
 
 def register(subparsers: Any) -> None:

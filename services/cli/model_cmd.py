@@ -74,7 +74,8 @@ def _bar(desc: str) -> tuple[tqdm, Any]:
 
 
 def _pretrain(args: argparse.Namespace) -> int:
-    from models.dataset import load_cache, quick_glyphset
+    from models.dataset import load_cache
+    from models.fontset import quick_glyphset
     from models.pretrain import PretrainConfig, export, pretrain
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from services.pipeline.normalize import is_hangul
-from services.pipeline.package import PackageReport, package_font
+from services.packaging.normalize import is_hangul
+from services.packaging.package import PackageReport, package_font
 
 SHOW = 20  # glyph problems listed one per line before the rest are counted
 

@@ -147,9 +147,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from services.api.app import create_app
-    from services.broker import LocalBroker, free_port
     from services.db import jobs, migrate
     from services.db.session import Database, DatabaseNotMigrated, DatabaseUnavailable
+    from services.queue.broker import LocalBroker, free_port
     from services.storage import LocalArtifactStore
     from services.worker.service import WorkerService
 

@@ -25,7 +25,7 @@ from services.db.tables import (
     SUCCEEDED,
     Job,
 )
-from services.messages import DeadLetter, JobMessage
+from services.queue.messages import DeadLetter, JobMessage
 
 
 def active_job(session: Session, font_id: str) -> Job | None:

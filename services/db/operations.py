@@ -29,7 +29,7 @@ from services.db.tables import (
     ServiceFlag,
     Worker,
 )
-from services.messages import JobMessage
+from services.queue.messages import JobMessage
 
 # What a person sees on their font's page when an operator cancels the build.
 CANCELLED_ERROR = "the build was cancelled by an operator"

@@ -1,6 +1,6 @@
 """The operator summary from the database: jobs by state, throughput, stage times, workers, failures, outbox.
 
-Read-only. Kafka figures come from services/worker/kafka_stats.py; the API and the CLI put both together.
+Read-only. Kafka figures come from services/queue/kafka_stats.py; the API and the CLI put both together.
 """
 
 from __future__ import annotations

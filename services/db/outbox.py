@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.db.tables import OutboxMessage, Worker
-from services.messages import Message, encode
+from services.queue.messages import Message, encode
 
 
 def outbox_row(topic: str, message: Message, now: datetime) -> OutboxMessage:

@@ -29,7 +29,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# A font's name table holds at most 63 characters (services/pipeline/font_tables.MAX_NAME_LENGTH).
+# A font's name table holds at most 63 characters (services/packaging/font_tables.MAX_NAME_LENGTH).
 MAX_FONT_NAME = 63
 
 

@@ -22,8 +22,8 @@ from models.finetune import finetune
 from models.generate import generate
 from models.glyph_files import glyph_filename, write_png
 from models.repair import repair_generated
-from services.pipeline.font_tables import check_family_name
-from services.pipeline.package import package_font
+from services.packaging.font_tables import check_family_name
+from services.packaging.package import package_font
 
 STAGES = ("finetune", "generate", "trace", "normalize", "package")  # the stages a job reports
 Progress = Callable[[str, float], None]

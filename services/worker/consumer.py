@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from services.config import Settings
-from services.messages import JobMessage, MessageError, decode
+from services.queue.messages import JobMessage, MessageError, decode
 from services.worker.handler import JobHandler, Outcome
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ import numpy as np
 from services.config import Settings
 from services.db import jobs, outbox, queries
 from services.db.session import Database, is_outage, utcnow
-from services.messages import DeadLetter, JobMessage
+from services.queue.messages import DeadLetter, JobMessage
 from services.storage import ArtifactStore, result_key, result_prefix
 from services.worker.policy import RetryPolicy, StageClock, TimeLimitExceeded
 

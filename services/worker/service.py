@@ -12,10 +12,10 @@ from typing import Any
 
 from services.config import Settings
 from services.db.session import Database
+from services.queue.relay import OutboxRelay, ensure_job_topics
 from services.storage import ArtifactStore
 from services.worker.consumer import WorkerLoop
 from services.worker.handler import Builder, JobHandler
-from services.worker.relay import OutboxRelay, ensure_job_topics
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from services.api.app import create_app
-from services.broker import LocalBroker, free_port
 from services.config import Settings
 from services.db import migrate
 from services.db.session import Database
+from services.queue.broker import LocalBroker, free_port
 from services.storage import LocalArtifactStore
 from services.worker.service import WorkerService
 from tests.integration.conftest import create_database, drop_database

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from services.api.app import create_app
-from services.broker import LocalBroker, free_port
 from services.config import Settings
 from services.db import migrate
 from services.db.session import Database
+from services.queue.broker import LocalBroker, free_port
 from services.storage import LocalArtifactStore
 
 SERVER_URL = os.environ.get("GEULSSI_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")

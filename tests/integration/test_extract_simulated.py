@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from services.pipeline.extract import PageExtraction, PhotoError, extract_photo, merge_pages
+from services.extraction.extract import PageExtraction, PhotoError, extract_photo, merge_pages
 from tests.simulator import SimulatedPhoto, simulate
 
 NANUM_PEN = Path("/usr/share/fonts/truetype/nanum/NanumPen.ttf")

@@ -12,9 +12,9 @@ import torch
 
 from models import fontset, glyph_space, hangul
 from models.checkpoints import load_generator
-from models.dataset import quick_glyphset
 from models.finetune import TooFewGlyphsError, finetune
 from models.fonts import render_set
+from models.fontset import quick_glyphset
 from models.generate import generate
 from models.glyph_files import read_glyph_dir, write_png
 from models.pretrain import PretrainConfig, export, pretrain

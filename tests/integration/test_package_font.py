@@ -15,9 +15,9 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-from services.pipeline.normalize import is_hangul, place_hangul, place_latin
-from services.pipeline.package import PackageReport, load_glyph_image, package_font
-from services.pipeline.trace import trace_glyph
+from services.packaging.normalize import is_hangul, place_hangul, place_latin
+from services.packaging.package import PackageReport, load_glyph_image, package_font
+from services.packaging.trace import trace_glyph
 from tests.fixtures.package.raster import glyph_mask, image_mask, iou
 
 GLYPHS = Path(__file__).parents[1] / "fixtures" / "package" / "glyphs"

@@ -10,7 +10,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from bench.package import CACHE, glyph_set
-from services.pipeline.package import package_font
+from services.packaging.package import package_font
 from tests.fixtures.package.make_fixtures import FONT
 
 pytestmark = [

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from services.pipeline.package import package_font
+from services.packaging.package import package_font
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "package"
 GOLDEN = FIXTURES / "golden.ttx"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.db import jobs, outbox, queries
 from services.db.session import Database, utcnow
 from services.db.tables import FAILED, QUEUED, RUNNING, SUCCEEDED, Job, OutboxMessage
-from services.messages import DeadLetter, JobMessage, decode
+from services.queue.messages import DeadLetter, JobMessage, decode
 
 pytestmark = pytest.mark.mysql
 TOPIC, DEAD = "jobs", "dead"

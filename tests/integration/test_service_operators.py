@@ -23,9 +23,9 @@ from services.config import Settings, get_settings
 from services.db import jobs, outbox, queries
 from services.db.session import Database, utcnow
 from services.db.tables import OperatorAction, OutboxMessage, Worker
-from services.messages import JobMessage, decode
+from services.queue.messages import JobMessage, decode
+from services.queue.relay import OutboxRelay
 from services.storage import LocalArtifactStore
-from services.worker.relay import OutboxRelay
 from tests.unit.test_service_ops import parse
 
 pytestmark = pytest.mark.mysql

@@ -9,13 +9,13 @@ import pytest
 from kafka import KafkaConsumer
 from sqlalchemy import func, select
 
-from services.broker import LocalBroker, free_port
 from services.config import Settings
 from services.db import jobs, queries
 from services.db.session import Database, utcnow
 from services.db.tables import OutboxMessage
-from services.messages import JobMessage, decode
-from services.worker.relay import OutboxRelay
+from services.queue.broker import LocalBroker, free_port
+from services.queue.messages import JobMessage, decode
+from services.queue.relay import OutboxRelay
 
 pytestmark = [pytest.mark.mysql, pytest.mark.kafka]
 

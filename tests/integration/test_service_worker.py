@@ -9,12 +9,12 @@ import pytest
 from kafka import KafkaProducer
 from sqlalchemy import select
 
-from services.broker import LocalBroker, free_port
 from services.config import Settings
 from services.db import jobs, outbox, queries
 from services.db.session import Database, utcnow
 from services.db.tables import Worker
-from services.messages import DeadLetter, JobMessage, decode
+from services.queue.broker import LocalBroker, free_port
+from services.queue.messages import DeadLetter, JobMessage, decode
 from services.storage import LocalArtifactStore
 from services.worker.handler import Outcome
 from services.worker.service import WorkerService

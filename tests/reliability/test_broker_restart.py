@@ -15,12 +15,12 @@ from kafka import KafkaProducer
 from sqlalchemy import func, select
 
 from services.api.app import create_app
-from services.broker import LocalBroker, free_port
 from services.config import Settings
 from services.db import jobs, queries
 from services.db.session import Database, utcnow
 from services.db.tables import OutboxMessage
-from services.messages import JobMessage, decode, encode
+from services.queue.broker import LocalBroker, free_port
+from services.queue.messages import JobMessage, decode, encode
 from services.storage import LocalArtifactStore
 from services.worker.handler import Outcome
 from services.worker.service import WorkerService

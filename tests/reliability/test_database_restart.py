@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from services.api.app import create_app
-from services.broker import free_port
 from services.config import Settings
 from services.db import migrate, outbox
 from services.db.session import Database, utcnow
-from services.messages import JobMessage
+from services.queue.broker import free_port
+from services.queue.messages import JobMessage
 from services.storage import LocalArtifactStore
 from tests.integration.test_service_relay import read_topic, unpublished
 from tests.reliability.fault_kit import create_font, wait_for

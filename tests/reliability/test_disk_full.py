@@ -23,7 +23,7 @@ from services.api.uploads import png_bytes
 from services.config import Settings
 from services.db import jobs, queries
 from services.db.session import Database, utcnow
-from services.messages import JobMessage
+from services.queue.messages import JobMessage
 from services.storage import LocalArtifactStore, StorageFull
 from services.worker.handler import JobHandler, Outcome
 from services.worker.policy import STAGE_WEIGHTS

@@ -25,7 +25,7 @@ from services.config import Settings
 from services.db import jobs, queries
 from services.db.session import Database, utcnow
 from services.db.tables import Glyph, Page
-from services.messages import JobMessage, encode
+from services.queue.messages import JobMessage, encode
 from services.storage import LocalArtifactStore
 from services.worker.handler import Outcome
 from services.worker.policy import STAGE_WEIGHTS

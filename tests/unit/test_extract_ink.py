@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from services.pipeline.ink import flatten_lighting, read_cells
+from services.extraction.ink import flatten_lighting, read_cells
 from templates.layout import LATIN_BASELINE, build_layout
 from templates.render import page_array
 

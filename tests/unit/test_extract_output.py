@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from services.pipeline import output
-from services.pipeline.contact_sheet import (
+from services.extraction import output
+from services.extraction.contact_sheet import (
     COLUMNS,
     FRAME_PX,
     LABEL_PX,
@@ -19,7 +19,7 @@ from services.pipeline.contact_sheet import (
     TILE_PX,
     contact_sheet,
 )
-from services.pipeline.extract import CellResult, PageExtraction, merge_pages, write_extraction
+from services.extraction.extract import CellResult, PageExtraction, merge_pages, write_extraction
 from templates.layout import build_layout
 
 LAYOUT = build_layout()

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from services.pipeline.page_finder import MarkerSighting, choose_page, detect_markers, fit_page
-from services.pipeline.photo import PhotoError
+from services.extraction.page_finder import MarkerSighting, choose_page, detect_markers, fit_page
+from services.extraction.photo import PhotoError
 from templates.layout import TEMPLATE_VERSION, build_layout, decode_marker, marker_id
 from templates.render import page_array
 from tests.simulator.camera import Camera, page_to_photo

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from services.pipeline.photo import MAX_PIXELS, PhotoError, decode_photo
+from services.extraction.photo import MAX_PIXELS, PhotoError, decode_photo
 
 
 def _jpeg(array: np.ndarray, **save: object) -> bytes:

@@ -9,7 +9,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
-from services.pipeline.font_tables import (
+from services.packaging.font_tables import (
     ASCENDER,
     DESCENDER,
     build_font,
@@ -17,7 +17,7 @@ from services.pipeline.font_tables import (
     glyph_name,
     postscript_name,
 )
-from services.pipeline.woff2 import _base128, encode_woff2
+from services.packaging.woff2 import _base128, encode_woff2
 
 
 def box(x0: int, y0: int, x1: int, y1: int) -> Glyph:

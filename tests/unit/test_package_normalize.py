@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.pipeline import normalize as N
-from services.pipeline.potrace_lib import CURVETO, Curve
-from services.pipeline.trace import TracedGlyph
+from services.packaging import normalize as N
+from services.packaging.potrace_lib import CURVETO, Curve
+from services.packaging.trace import TracedGlyph
 
 DUMMY = (Curve(np.array([CURVETO]), np.zeros((1, 3, 2)), 1),)
 

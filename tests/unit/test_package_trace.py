@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from services.pipeline import potrace_lib
-from services.pipeline.package import load_glyph_image
-from services.pipeline.potrace_lib import CORNER, trace_mask
-from services.pipeline.trace import contour_polygon, signed_area, trace_glyph
+from services.packaging import potrace_lib
+from services.packaging.package import load_glyph_image
+from services.packaging.potrace_lib import CORNER, trace_mask
+from services.packaging.trace import contour_polygon, signed_area, trace_glyph
 
 GLYPHS = Path(__file__).parents[1] / "fixtures" / "package" / "glyphs"
 

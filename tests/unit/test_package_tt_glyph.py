@@ -7,7 +7,7 @@ import pytest
 from fontTools.pens.recordingPen import DecomposingRecordingPen
 from fontTools.ttLib.tables._g_l_y_f import table__g_l_y_f
 
-from services.pipeline.tt_glyph import QuadraticCollector, assemble, smooth_joins
+from services.packaging.tt_glyph import QuadraticCollector, assemble, smooth_joins
 
 
 def circle(radius: float, pieces: int, *, clockwise: bool = True) -> QuadraticCollector:

@@ -9,7 +9,7 @@ from typing import Any
 from kafka.structs import TopicPartition
 
 from services.config import Settings
-from services.messages import JobMessage, encode
+from services.queue.messages import JobMessage, encode
 from services.worker.consumer import WorkerLoop
 from services.worker.handler import Outcome
 

@@ -16,7 +16,7 @@ from services.config import Settings
 from services.db import jobs, migrate, queries
 from services.db.session import Database, utcnow
 from services.db.tables import FAILED, QUEUED, RUNNING, SUCCEEDED, OutboxMessage
-from services.messages import DeadLetter, JobMessage, decode
+from services.queue.messages import DeadLetter, JobMessage, decode
 from services.storage import LocalArtifactStore, result_key
 from services.worker.handler import JobHandler, Outcome
 from services.worker.policy import STAGE_WEIGHTS

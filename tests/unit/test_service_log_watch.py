@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.worker.log_watch import LogWatch
+from services.queue.log_watch import LogWatch
 
 
 def test_growing_logs_are_fine() -> None:

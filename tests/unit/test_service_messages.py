@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.messages import SCHEMA_VERSION, DeadLetter, JobMessage, MessageError, decode, encode
+from services.queue.messages import SCHEMA_VERSION, DeadLetter, JobMessage, MessageError, decode, encode
 
 
 def test_job_message_round_trip_and_key() -> None:

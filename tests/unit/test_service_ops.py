@@ -12,7 +12,6 @@ import pytest
 
 from services.api import prometheus
 from services.api.operators import summary_json
-from services.broker import free_port
 from services.cli.ops_cmd import render_table, table
 from services.config import Settings
 from services.db import operations
@@ -26,8 +25,9 @@ from services.db.ops_summary import (
     stage_stats,
 )
 from services.db.session import utcnow
-from services.worker import kafka_stats
-from services.worker.kafka_stats import KafkaStats, PartitionLag
+from services.queue import kafka_stats
+from services.queue.broker import free_port
+from services.queue.kafka_stats import KafkaStats, PartitionLag
 
 NOW = datetime(2026, 11, 29, 8, 0, 0)
 
@@ -189,7 +189,7 @@ def test_kafka_figures_degrade_to_a_reason() -> None:
 def test_cancelling_mid_build_stops_the_worker(tmp_path: Path) -> None:
     from services.db import jobs, migrate
     from services.db.session import Database
-    from services.messages import JobMessage
+    from services.queue.messages import JobMessage
     from services.worker.handler import Outcome
     from tests.unit.test_service_handler import FakeBuilder, make_handler, queued_job
 

@@ -72,7 +72,7 @@ def test_unreadable_image_is_refused() -> None:
 
 def test_font_names_fit_the_font_name_table() -> None:
     from services.db.queries import MAX_FONT_NAME, clean_font_name
-    from services.pipeline.font_tables import MAX_NAME_LENGTH, check_family_name
+    from services.packaging.font_tables import MAX_NAME_LENGTH, check_family_name
 
     assert MAX_FONT_NAME == MAX_NAME_LENGTH
     longest = "글" * MAX_FONT_NAME

@@ -22,7 +22,7 @@ from statistics import median
 import numpy as np
 
 from models.glyph_space import ABSURD_SIZE, BLOT_INK_FRACTION
-from services.pipeline.trace import TracedGlyph
+from services.packaging.trace import TracedGlyph
 from templates.layout import LATIN_BASELINE, LATIN_XHEIGHT
 
 UNITS_PER_EM = 1000

@@ -1,7 +1,7 @@
 """Extraction stage: photos of filled-in template pages -> one writing-box glyph image per character, a report
 and a contact sheet.
 
-    >>> from services.pipeline.extract import extract_photo, merge_pages, write_extraction
+    >>> from services.extraction.extract import extract_photo, merge_pages, write_extraction
     >>> pages = [extract_photo(p.read_bytes(), p.name) for p in photos]       # doctest: +SKIP
     >>> write_extraction(merge_pages(pages), Path("out/extract"))             # doctest: +SKIP
 
@@ -13,18 +13,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
 import numpy as np
 
-from services.pipeline.contact_sheet import contact_sheet
-from services.pipeline.ink import RING_OUTER_PX, STATUS_MEANING, USABLE, flatten_lighting, read_cells
-from services.pipeline.output import write_extraction
-from services.pipeline.page_finder import PageFit, detect_markers, fit_page
-from services.pipeline.photo import PhotoError, decode_photo
-from services.pipeline.photo_quality import blur_sigma, check_quality, marker_contrast, sharpness
+from services.extraction.contact_sheet import contact_sheet
+from services.extraction.ink import RING_OUTER_PX, USABLE, flatten_lighting, read_cells
+from services.extraction.output import write_extraction
+from services.extraction.page_finder import PageFit, detect_markers, fit_page
+from services.extraction.photo import PhotoError, decode_photo
+from services.extraction.photo_quality import blur_sigma, check_quality, marker_contrast, sharpness
+from services.extraction.results import CellResult, Extraction, PageExtraction
 from templates.layout import TEMPLATE_VERSION, Page, build_layout
 
 SOFT_BELOW_SHARPNESS = 10.0  # readable but soft: say so in the report
@@ -32,80 +32,6 @@ CUBIC_BELOW_SCALE = 0.65  # photo pixels per page pixel below which the page is 
 
 __all__ = ["USABLE", "CellResult", "Extraction", "PageExtraction", "PhotoError", "contact_sheet",
            "extract_photo", "merge_pages", "write_extraction"]
-
-
-@dataclass
-class CellResult:
-    """One template cell as read from a photo (or not): status and, when read, its writing-box image."""
-
-    char: str
-    codepoint: int
-    page: int
-    status: str  # ok | empty | faint | overflow | smudged | outside | missing
-    image: np.ndarray | None  # uint8 grayscale writing box (255 paper); None when the cell was not seen
-    ink_ratio: float = 0.0  # share of the box covered by ink
-    strength: float = 0.0  # typical ink darkness before contrast normalization (0..1)
-    overflow_px: int = 0  # ink pixels beyond the box outline
-    photo: str | None = None  # the photo it was read from
-
-    @property
-    def usable(self) -> bool:
-        return self.status in USABLE
-
-    @property
-    def file_name(self) -> str:
-        return f"U+{self.codepoint:04X}.png"
-
-    def to_report(self) -> dict[str, Any]:
-        return {
-            "char": self.char, "codepoint": self.codepoint, "page": self.page, "status": self.status,
-            "file": f"glyphs/{self.file_name}" if self.usable else None, "photo": self.photo,
-            "ink_ratio": self.ink_ratio, "strength": self.strength, "overflow_px": self.overflow_px,
-            "message": STATUS_MEANING.get(self.status, ""),
-        }
-
-
-@dataclass
-class PageExtraction:
-    """Everything read from one photo: the page it shows, a JSON-able report and its cells in layout order."""
-
-    photo: str
-    page: int
-    report: dict[str, Any]
-    cells: list[CellResult]
-
-    @property
-    def quality(self) -> float:
-        """How good this photo's glyph images are: sharpness (effective resolution) times the share of
-        cells it shows (not cut off or covered). Photos of one page show the same writing; this is what
-        differs.
-        """
-        shown = sum(c.status not in ("outside", "smudged") for c in self.cells) / max(1, len(self.cells))
-        return float(self.report["sharpness"]) * shown
-
-
-@dataclass
-class Extraction:
-    """All photos of one upload combined: every template cell once, plus a report entry per photo."""
-
-    template_version: str
-    photos: list[dict[str, Any]]
-    cells: list[CellResult]
-    notes: list[str] = field(default_factory=list)
-
-    def report(self) -> dict[str, Any]:
-        """The report.json document."""
-        cells = [c for p in build_layout().pages for c in p.cells]
-        sizes = sorted({(c.box[2] - c.box[0], c.box[3] - c.box[1]) for c in cells})
-        return {
-            "template_version": self.template_version,
-            "dpi": build_layout().dpi,
-            "box_size_px": list(sizes[0]) if len(sizes) == 1 else [list(s) for s in sizes],
-            "summary": dict(Counter(c.status for c in self.cells)),
-            "notes": self.notes,
-            "photos": self.photos,
-            "cells": [c.to_report() for c in self.cells],
-        }
 
 
 def _visible_cells(page: Page, homography: np.ndarray, size: tuple[int, int]) -> list[bool]:

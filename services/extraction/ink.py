@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from services.pipeline.glyph_image import draw, ink_scale, pen_darkness, restore, sharpen
+from services.extraction.glyph_image import draw, ink_scale, pen_darkness, restore, sharpen
 from templates.layout import Cell, Page, build_layout
 from templates.render import OUTLINE_PX, page_array
 

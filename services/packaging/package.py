@@ -24,12 +24,12 @@ import numpy as np
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 from PIL import Image
 
-from services.pipeline.font_tables import build_font, check_family_name
-from services.pipeline.normalize import Placement, is_hangul, is_latin, place_hangul, place_latin
-from services.pipeline.outline import to_tt_glyph
-from services.pipeline.preview import preview_png
-from services.pipeline.trace import TracedGlyph, trace_glyph
-from services.pipeline.woff2 import encode_woff2
+from services.packaging.font_tables import build_font, check_family_name
+from services.packaging.normalize import Placement, is_hangul, is_latin, place_hangul, place_latin
+from services.packaging.outline import to_tt_glyph
+from services.packaging.preview import preview_png
+from services.packaging.trace import TracedGlyph, trace_glyph
+from services.packaging.woff2 import encode_woff2
 
 GLYPH_FILE = re.compile(r"U\+([0-9A-F]{4,6})\.png")
 MAX_IMAGE_SIDE = 1024  # writing boxes are ~200 px, generated glyphs 128 px

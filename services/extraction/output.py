@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from services.pipeline.contact_sheet import contact_sheet
+from services.extraction.contact_sheet import contact_sheet
 
 if TYPE_CHECKING:
-    from services.pipeline.extract import Extraction
+    from services.extraction.results import Extraction
 
 
 def write_extraction(extraction: Extraction, out_dir: Path) -> None:

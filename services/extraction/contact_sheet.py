@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from templates.render import TEXT_FONT
 
 if TYPE_CHECKING:
-    from services.pipeline.extract import CellResult
+    from services.extraction.results import CellResult
 
 TILE_PX = 96  # glyph thumbnail side
 FRAME_PX = 4

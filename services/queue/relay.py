@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from services.broker import ensure_topics
 from services.config import Settings
 from services.db import jobs, outbox
 from services.db.session import Database, utcnow
-from services.worker.log_watch import EndOffsets, KafkaEndOffsets, LogWatch
+from services.queue.broker import ensure_topics
+from services.queue.log_watch import EndOffsets, KafkaEndOffsets, LogWatch
 
 log = logging.getLogger(__name__)
 

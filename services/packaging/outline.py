@@ -17,10 +17,10 @@ from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.roundingPen import RoundingPen
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
-from services.pipeline.normalize import Placement
-from services.pipeline.potrace_lib import CORNER
-from services.pipeline.trace import TracedGlyph
-from services.pipeline.tt_glyph import QuadraticCollector, assemble
+from services.packaging.normalize import Placement
+from services.packaging.potrace_lib import CORNER
+from services.packaging.trace import TracedGlyph
+from services.packaging.tt_glyph import QuadraticCollector, assemble
 
 try:  # skia-pathops: optional, potrace's own outlines rarely overlap and are already well oriented
     import pathops

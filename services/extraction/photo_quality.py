@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from services.pipeline.photo import PhotoError
+from services.extraction.photo import PhotoError
 from templates.layout import Marker
 
 # Sharpness is 100 x the steepest edge slope / edge contrast, in page pixels (300 dpi): a clean edge spread

@@ -22,7 +22,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import newTable
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
-from services.pipeline.normalize import SPACE_ADVANCE, UNITS_PER_EM
+from services.packaging.normalize import SPACE_ADVANCE, UNITS_PER_EM
 
 VERSION = 1.0
 VENDOR_ID = "GEUL"

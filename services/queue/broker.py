@@ -6,7 +6,7 @@ Example:
         ensure_topics(broker.bootstrap, {"geulssi.jobs": 4})
 
 Memory storage loses every message on restart: the database stays the source of truth, and the
-outbox relay re-publishes queued jobs (see services/worker/relay.py).
+outbox relay re-publishes queued jobs (see services/queue/relay.py).
 """
 
 from __future__ import annotations

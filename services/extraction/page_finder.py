@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from services.pipeline.photo import PhotoError
+from services.extraction.photo import PhotoError
 from templates.layout import (
     ARUCO_DICTIONARY,
     MARKER_POSITIONS,

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from models.glyph_space import EDGE_LEVEL, ink_mask
-from services.pipeline.potrace_lib import CORNER, Curve, trace_mask
+from services.packaging.potrace_lib import CORNER, Curve, trace_mask
 
 UPSCALE = 2  # potrace runs on a 2x (bicubic) bitmap: the anti-aliased edge gives sub-pixel detail;
 # 3-4x add under 0.5 % ink IoU at 1.4-1.7x the time

@@ -1,0 +1,1 @@
+"""Extraction: photos of filled-in template pages -> one glyph image per written character."""

@@ -32,8 +32,8 @@ from models.fonts import render_set
 from models.generate import Drawer, cpu_has_native_bf16, generate, resolve_precision
 from models.glyph_files import glyph_filename, write_png
 from models.networks import Generator, init_weights
-from models.pretrain import to_images, to_tensor
 from models.source import source_glyphs
+from models.tensors import to_images, to_tensor
 
 
 def _weights(path: Path | None, tmp: Path) -> tuple[Path, str]:

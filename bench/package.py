@@ -92,6 +92,7 @@ def main() -> None:
         font = TTFont(out)
         glyf = font["glyf"]
         points = [len(glyf[name].getCoordinates(glyf)[0]) for name in font.getGlyphOrder()]
+        kerning = "GPOS kern" if "GPOS" in font else "none"
         preview_copy = args.cache / "bench-preview.png"
         preview_copy.write_bytes(report.preview.read_bytes())
         scores = round_trip_iou(glyphs, font, args.iou) if args.iou > 0 else []
@@ -108,6 +109,7 @@ def main() -> None:
     print(f"- {args.font.name} (the source font): {source / 1e6:.2f} MB")
     print(f"- points per glyph: mean {sum(points) / len(points):.0f}, max {max(points)}")
     print(f"- broken: {len(report.broken)}, missing: {len(report.missing)}; preview copied to {preview_copy}")
+    print(f"- jamo: {report.jamo_count}, drawn marks: {len(report.drawn)}, kerning: {kerning}")
     if scores:
         ordered = sorted(scores)
         print(

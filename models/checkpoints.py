@@ -42,24 +42,88 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
 
 
-def save_training(ckpt_dir: Path, state: dict[str, Any], keep: int = 2) -> Path:
-    """Write `state` as step-NNNNNNN.pt plus its config.json beside it; prune all but the last `keep`."""
-    path = ckpt_dir / f"step-{state['step']:07d}.pt"
-    atomic_save(state, path)
-    config = {"step": state["step"], "config": state["config"], "fonts": state["fonts"]}
-    cfg_tmp = path.with_suffix(".json.tmp")
-    cfg_tmp.write_text(json.dumps(config, indent=1, ensure_ascii=False), encoding="utf-8")
-    os.replace(cfg_tmp, path.with_suffix(".json"))
-    for old in sorted(ckpt_dir.glob("step-*.pt"))[:-keep]:
-        old.unlink()
-        old.with_suffix(".json").unlink(missing_ok=True)
+STATE_FILE = "state.pt"
+STATE_FORMAT = "geulssi-pretrain-state-v2"
+
+
+def _lean_adam(opt: torch.optim.Optimizer) -> dict[str, Any]:
+    """An Adam state without its first moments (with beta1 0.5 they rebuild in a few steps) and with the
+    second moments in bf16 (their range matters, not their last digits)."""
+    full = opt.state_dict()
+    lean = {}
+    for key, value in full["state"].items():
+        lean[key] = {"step": value["step"], "exp_avg_sq": value["exp_avg_sq"].to(torch.bfloat16)}
+    return {"state": lean, "param_groups": full["param_groups"]}
+
+
+def _full_adam(lean: dict[str, Any], opt: torch.optim.Optimizer) -> None:
+    state = {}
+    for key, value in lean["state"].items():
+        sq = value["exp_avg_sq"].float()
+        state[key] = {"step": value["step"], "exp_avg": torch.zeros_like(sq), "exp_avg_sq": sq}
+    opt.load_state_dict({"state": state, "param_groups": lean["param_groups"]})
+
+
+def save_state(
+    path: Path,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    extra: dict[str, Any],
+) -> Path:
+    """Write the lean resumable training state (one file, replaced atomically): both networks in fp16,
+    the optimizers' second moments in bf16, RNG states and `extra` (config, counters, fonts...)."""
+
+    def half(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+        return {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in module.state_dict().items()}
+
+    blob = {
+        "format": STATE_FORMAT,
+        "generator": half(generator),
+        "discriminator": half(discriminator),
+        "opt_g": _lean_adam(opt_g),
+        "opt_d": _lean_adam(opt_d),
+        "rng": rng_state(),
+        **extra,
+    }
+    atomic_save(blob, path)
+    summary = {k: extra[k] for k in ("step", "images", "trained_seconds", "config") if k in extra}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    os.replace(tmp, path.with_suffix(".json"))
     return path
 
 
-def latest_training(ckpt_dir: Path) -> Path | None:
-    """Return the newest training checkpoint in `ckpt_dir`, or None."""
-    found = sorted(ckpt_dir.glob("step-*.pt"))
-    return found[-1] if found else None
+def load_state(path: Path) -> dict[str, Any]:
+    """Read a training state written by `save_state`; raise ValueError for anything else."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # corrupt or foreign file
+        raise ValueError(f"{path} is not a readable training state ({exc.__class__.__name__})") from exc
+    if not isinstance(blob, dict) or blob.get("format") != STATE_FORMAT:
+        raise ValueError(f"{path} is not a {STATE_FORMAT} training state")
+    return blob
+
+
+def restore_state(
+    blob: dict[str, Any],
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+) -> None:
+    """Load a state read by `load_state` into freshly built networks and optimizers (fp32 again)."""
+    for module, key in ((generator, "generator"), (discriminator, "discriminator")):
+        module.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob[key].items()})
+    _full_adam(blob["opt_g"], opt_g)
+    _full_adam(blob["opt_d"], opt_d)
+    device = next(generator.parameters()).device
+    for opt in (opt_g, opt_d):
+        for st in opt.state.values():
+            for k, v in st.items():
+                if torch.is_tensor(v) and k != "step":
+                    st[k] = v.to(device)
 
 
 def export_generator(generator: Generator, meta: dict[str, Any], path: Path, half: bool = True) -> Path:
@@ -75,6 +139,7 @@ def export_generator(generator: Generator, meta: dict[str, Any], path: Path, hal
         "ngf": generator.ngf,
         "style_dim": generator.style_dim,
         "n_styles": generator.styles.num_embeddings,
+        "jamo_dim": generator.jamo_dim,
     }
     atomic_save({"format": FORMAT, "arch": arch, "generator": state, **meta}, path)
     return path
@@ -95,7 +160,9 @@ def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tupl
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ValueError(f"{path} is not a {FORMAT} generator checkpoint")
     arch = blob["arch"]
-    generator = Generator(arch["size"], arch["ngf"], arch["n_styles"], arch["style_dim"])
+    generator = Generator(
+        arch["size"], arch["ngf"], arch["n_styles"], arch["style_dim"], arch.get("jamo_dim", 0)
+    )
     generator.load_state_dict({k: v.float() for k, v in blob["generator"].items()})
     generator.to(device).eval()
     meta = {k: v for k, v in blob.items() if k not in ("generator", "arch")}

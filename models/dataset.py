@@ -141,3 +141,17 @@ def load_cache(cache_dir: Path) -> GlyphSet:
         fonts=meta["fonts"],
         source_font=meta["source_font"],
     )
+
+
+def fingerprint(data: GlyphSet) -> str:
+    """A short hash of what a GlyphSet holds (fonts, codepoints, a sample of glyphs): the same fonts
+    rendered again give the same value, so a resumed run can check it trains on the same data."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(json.dumps([f["name"] for f in data.fonts]).encode())
+    h.update(np.ascontiguousarray(data.codepoints).tobytes())
+    h.update(np.ascontiguousarray(data.present).tobytes())
+    h.update(np.ascontiguousarray(data.source[::97]).tobytes())
+    h.update(np.ascontiguousarray(data.targets[:, ::97]).tobytes())
+    return h.hexdigest()[:16]

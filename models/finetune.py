@@ -12,11 +12,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models import checkpoints, glyph_space
+from models import checkpoints, glyph_space, hangul
 from models.generate import draw
 from models.networks import Generator
-from models.pretrain import jitter, to_tensor
 from models.source import source_glyphs
+from models.tensors import jitter, to_tensor
 
 MIN_HANGUL = 10  # fewer written syllables than this cannot pin down a style
 
@@ -58,7 +58,12 @@ def _resize(images: np.ndarray, size: int) -> np.ndarray:
 
 
 def similar_styles(
-    generator: Generator, source: torch.Tensor, target: torch.Tensor, k: int = 3, max_glyphs: int = 32
+    generator: Generator,
+    source: torch.Tensor,
+    target: torch.Tensor,
+    jamo: torch.Tensor | None = None,
+    k: int = 3,
+    max_glyphs: int = 32,
 ) -> list[tuple[int, float]]:
     """Return the k pretraining styles whose generated glyphs best match the writer's, with mix weights.
 
@@ -66,6 +71,7 @@ def similar_styles(
     `max_glyphs` characters; weights are a softmax of the negative distances (sum to 1).
     """
     source, target = source[:max_glyphs], target[:max_glyphs]
+    jamo = jamo[:max_glyphs] if jamo is not None else None
     n_styles = generator.styles.num_embeddings
     with torch.inference_mode():
         feats = generator.encode(source)
@@ -73,7 +79,7 @@ def similar_styles(
         distances = []
         for style in range(n_styles):
             ids = torch.full((len(source),), style, dtype=torch.long, device=source.device)
-            fake = generator.decode(feats, generator.styles(ids))
+            fake = generator.decode(feats, generator.styles(ids), jamo)
             distances.append(float((F.avg_pool2d(fake, 4) - target_small).abs().mean()))
     order = np.argsort(distances)[:k]
     best = np.array([distances[i] for i in order])
@@ -125,14 +131,20 @@ def finetune(
     target_np = _resize(np.stack([written[cp] for cp in cps]), size)
     source_np = source_glyphs(meta["source_font"], cps, size)
 
-    seeds = similar_styles(base, to_tensor(source_np).to(device), to_tensor(target_np).to(device))
-    model = Generator(size, base.ngf, 1, base.style_dim).to(device)
+    jamo_np = hangul.jamo_ids(cps)
+    jamo_all = torch.from_numpy(jamo_np).to(device) if base.jamo_dim else None
+    seeds = similar_styles(
+        base, to_tensor(source_np).to(device), to_tensor(target_np).to(device), jamo_all
+    )
+    model = Generator(size, base.ngf, 1, base.style_dim, base.jamo_dim).to(device)
     state = {k: v for k, v in base.state_dict().items() if not k.startswith("styles.")}
     model.load_state_dict(state, strict=False)
     with torch.no_grad():
         mix = sum(w * base.styles.weight[i] for i, w in seeds)
         model.styles.weight.copy_(torch.as_tensor(mix).unsqueeze(0))
-    for p in model.downs.parameters():
+    # The encoder only reads the source font and the jamo embeddings only name components: both stay.
+    frozen = [*model.downs.parameters(), *(model.jamo.parameters() if model.jamo is not None else [])]
+    for p in frozen:
         p.requires_grad_(False)
     model.downs.eval()
     optimizer = torch.optim.Adam(
@@ -151,7 +163,8 @@ def finetune(
         src_t, tgt_t = to_tensor(src).to(device), to_tensor(tgt).to(device)
         with torch.no_grad():
             feats = model.encode(src_t)
-        loss = ink_weighted_l1(model.decode(feats, model.styles(style0)), tgt_t, ink_weight)
+        jamo = torch.from_numpy(jamo_np[pick]).to(device) if model.jamo is not None else None
+        loss = ink_weighted_l1(model.decode(feats, model.styles(style0), jamo), tgt_t, ink_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

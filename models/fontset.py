@@ -246,6 +246,19 @@ def install(entries: tuple[FontEntry, ...] = (SOURCE, *PRETRAIN), font_list: Pat
     return [e.local_path() for e in entries]
 
 
+def ensure_cache(cache_dir: Path = DATA_CACHE / "pretrain-v1") -> Path:
+    """Return the pretraining glyph cache, installing the pinned fonts and rendering it first if missing.
+
+    Rendering is deterministic (same font files, same FreeType settings -> same bytes), so a fresh
+    clone rebuilds exactly the cache a committed training state was trained on; `pretrain` checks that.
+    """
+    if (cache_dir / "meta.json").is_file():
+        return cache_dir
+    print(f"building the pretraining glyph cache in {cache_dir} (fonts, then ~2 minutes of rendering)")
+    install()
+    return build_cache(cache_dir, [e.face() for e in PRETRAIN], SOURCE.face())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: `install` the fonts or build the glyph `cache`."""
     parser = argparse.ArgumentParser(prog="python3 -m models.fontset")
@@ -258,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in install():
             print(path)
     else:
-        path = build_cache(DATA_CACHE / "pretrain-v1", [e.face() for e in PRETRAIN], SOURCE.face())
+        path = ensure_cache()
         print(json.dumps({"cache": str(path)}))
     return 0
 

@@ -20,8 +20,8 @@ import torch
 from models import checkpoints, glyph_space, hangul
 from models.glyph_files import glyph_filename, write_png
 from models.networks import Generator
-from models.pretrain import to_images, to_tensor
 from models.source import FULL_TABLE_FROM, source_glyphs
+from models.tensors import to_images, to_tensor
 
 PRECISION_ENV = "GEULSSI_GENERATE_PRECISION"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -167,8 +167,11 @@ class Drawer:
                 chunk = codepoints[i : i + batch]
                 source = to_tensor(source_glyphs(self.meta["source_font"], chunk, size)).to(self.device)
                 source = source.contiguous(memory_format=torch.channels_last)
+                jamo = None
+                if model.jamo is not None:
+                    jamo = torch.from_numpy(hangul.jamo_ids(chunk)).to(self.device)
                 with self._autocast():
-                    drawn = model.decode(model.encode(source), vector.expand(len(chunk), -1))
+                    drawn = model.decode(model.encode(source), vector.expand(len(chunk), -1), jamo)
                 images = to_images(drawn.float())
                 if size != glyph_space.SIZE:
                     side = (glyph_space.SIZE, glyph_space.SIZE)

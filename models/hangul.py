@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from functools import cache
+
+import numpy as np
 
 FIRST = 0xAC00  # 가
 LAST = 0xD7A3  # 힣
@@ -86,3 +89,14 @@ def all_syllables() -> list[int]:
 def ksx1001_syllables() -> tuple[int, ...]:
     """Return the 2,350 KS X 1001 syllable codepoints in Unicode order."""
     return tuple(cp for cp in range(FIRST, LAST + 1) if in_ksx1001(cp))
+
+
+def jamo_ids(codepoints: Sequence[int]) -> np.ndarray:
+    """Return (N, 3) int64 ids of each codepoint's (initial, medial, final) for the generator's jamo
+    embeddings: index + 1, so that 0 stands for "not a syllable" (and final 1 for "no final consonant").
+    """
+    ids = np.zeros((len(codepoints), 3), np.int64)
+    for row, cp in enumerate(codepoints):
+        if is_syllable(cp):
+            ids[row] = [j + 1 for j in decompose(cp)]
+    return ids

@@ -1,4 +1,4 @@
-"""Glyph similarity metrics: SSIM (DM-Font protocol), L1, ink IoU and Tesseract character error rate."""
+"""Glyph similarity metrics: SSIM (DM-Font protocol), L1, ink IoU and Tesseract character error rates."""
 
 from __future__ import annotations
 
@@ -57,6 +57,12 @@ def _edit_distance(a: str, b: str) -> int:
         for j, cb in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
     return row[-1]
+
+
+def char_error_rate(got: str, want: str) -> float:
+    """Return the edit distance between `got` and `want`, whitespace ignored, over the length of `want`."""
+    got, want = "".join(got.split()), "".join(want.split())
+    return _edit_distance(got, want) / max(1, len(want))
 
 
 def ocr_cer(glyphs: np.ndarray, text: Sequence[str], per_line: int = 10, glyph_px: int = 48) -> float:

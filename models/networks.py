@@ -7,6 +7,10 @@ import math
 import torch
 from torch import nn
 
+from models.hangul import N_FINAL, N_INITIAL, N_MEDIAL
+
+JAMO_COUNTS = (N_INITIAL + 1, N_MEDIAL + 1, N_FINAL + 1)  # id 0 of each: not a Hangul syllable
+
 
 def _norm(channels: int) -> nn.Module:
     # GroupNorm, not BatchNorm: batches mix fonts during pretraining and hold one writer during
@@ -22,18 +26,23 @@ def _channels(ngf: int, depth: int) -> list[int]:
 class Generator(nn.Module):
     """U-Net from a source glyph (B,1,S,S in [-1,1]) and a style id/vector to a target glyph.
 
-    The style embedding is concatenated to the 1x1 bottleneck (zi2zi). `encode` and `decode` are split
-    so that fine-tuning can freeze the encoder and reuse its features.
+    The style embedding is concatenated to the 1x1 bottleneck (zi2zi). With `jamo_dim` > 0 the syllable's
+    structure joins it there too: embeddings of its initial, medial and final jamo (ids from
+    `models.hangul.jamo_ids`), so the decoder knows which components it draws and where they go.
+    `encode` and `decode` are split so that fine-tuning can freeze the encoder and reuse its features.
     """
 
-    def __init__(self, size: int = 128, ngf: int = 32, n_styles: int = 1, style_dim: int = 128) -> None:
+    def __init__(
+        self, size: int = 128, ngf: int = 32, n_styles: int = 1, style_dim: int = 128, jamo_dim: int = 0
+    ) -> None:
         super().__init__()
         depth = int(math.log2(size))
         if 2**depth != size or depth < 4:
             raise ValueError(f"glyph size must be a power of two >= 16, got {size}")
         widths = _channels(ngf, depth)
-        self.size, self.ngf, self.style_dim = size, ngf, style_dim
+        self.size, self.ngf, self.style_dim, self.jamo_dim = size, ngf, style_dim, jamo_dim
         self.styles = nn.Embedding(n_styles, style_dim)
+        self.jamo = nn.ModuleList(nn.Embedding(n, jamo_dim) for n in JAMO_COUNTS) if jamo_dim else None
         downs: list[nn.Module] = []
         c_in = 1
         for i, c in enumerate(widths):
@@ -47,7 +56,7 @@ class Generator(nn.Module):
         ups: list[nn.Module] = []
         for i in reversed(range(depth)):
             c_out = 1 if i == 0 else widths[i - 1]
-            c_up = widths[i] + (style_dim if i == depth - 1 else widths[i])
+            c_up = widths[i] + (style_dim + 3 * jamo_dim if i == depth - 1 else widths[i])
             layers = [nn.ReLU(), nn.ConvTranspose2d(c_up, c_out, 4, 2, 1, bias=i == 0)]
             layers.append(nn.Tanh() if i == 0 else _norm(c_out))
             ups.append(nn.Sequential(*layers))
@@ -62,18 +71,34 @@ class Generator(nn.Module):
             feats.append(x)
         return feats
 
-    def decode(self, feats: list[torch.Tensor], style: torch.Tensor) -> torch.Tensor:
-        """Return the glyph decoded from encoder activations and a (B, style_dim) style vector."""
-        x = torch.cat([feats[-1], style[:, :, None, None].to(feats[-1].dtype)], dim=1)
+    def condition(self, style: torch.Tensor, jamo: torch.Tensor | None) -> torch.Tensor:
+        """Return the (B, style_dim [+ 3 jamo_dim]) vector joined to the bottleneck."""
+        if self.jamo is None:
+            return style
+        if jamo is None:
+            raise ValueError("this generator draws from jamo ids: pass jamo=models.hangul.jamo_ids(...)")
+        parts = [emb(jamo[:, i].to(style.device)) for i, emb in enumerate(self.jamo)]
+        return torch.cat([style.expand(len(jamo), -1), *parts], dim=1)
+
+    def decode(
+        self, feats: list[torch.Tensor], style: torch.Tensor, jamo: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Return the glyph decoded from encoder activations, a (B, style_dim) style vector and, for a
+        generator with jamo embeddings, the (B, 3) jamo ids of the syllables.
+        """
+        vector = self.condition(style, jamo)
+        x = torch.cat([feats[-1], vector[:, :, None, None].to(feats[-1].dtype)], dim=1)
         for i, up in enumerate(self.ups):
             if i > 0:
                 x = torch.cat([x, feats[-1 - i]], dim=1)
             x = up(x)
         return x
 
-    def forward(self, source: torch.Tensor, style_ids: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, source: torch.Tensor, style_ids: torch.Tensor, jamo: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Return generated glyphs for `source` in the styles `style_ids` (B,) long."""
-        return self.decode(self.encode(source), self.styles(style_ids))
+        return self.decode(self.encode(source), self.styles(style_ids), jamo)
 
 
 class Discriminator(nn.Module):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,19 @@ class Settings(BaseSettings):
     storage_dir: Path = Field(
         default=Path("./var/artifacts"), description="where photos and finished fonts are kept"
     )
+    storage_url: str = Field(
+        default="",
+        description="s3://bucket/prefix keeps artifacts in an S3-compatible store (MinIO, AWS S3), so "
+        "workers can run on other hosts; empty means the storage_dir folder",
+    )
+    s3_endpoint_url: str = Field(
+        default="", description="the S3 server, e.g. http://minio:9000; empty means AWS (or AWS_ENDPOINT_URL)"
+    )
+    s3_access_key_id: str = Field(
+        default="", description="empty means boto3's own lookup (AWS_* variables, instance roles)"
+    )
+    s3_secret_access_key: SecretStr = SecretStr("")
+    s3_region: str = Field(default="us-east-1", description="the S3 region (MinIO accepts any)")
     work_dir: Path | None = Field(
         default=None, description="scratch space for builds (default: the system temp dir)"
     )

@@ -11,24 +11,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
-from services.api import fonts, operators, pages, template
+from services.api import contract, errors, fonts, journey, operators, pages, template
+from services.api.errors import RequestGuard
 from services.api.security import SecurityHeaders
 from services.api.uploads import BodySizeLimit, UploadError
 from services.config import Settings, get_settings
 from services.db.migrate import require_migrated
 from services.db.session import Database, DatabaseUnavailable, is_outage
 from services.queue.relay import OutboxRelay
-from services.storage import ArtifactStore, LocalArtifactStore, StorageFull
+from services.storage import ArtifactStore, StorageFull, StorageUnavailable, open_store
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
 OUTAGE = "the database is unavailable right now; please try again in a minute"
 STORE_FULL = "the server has no room left to store files right now; nothing was saved, please try again later"
+STORE_DOWN = "the file store is unavailable right now; nothing was lost, please try again in a minute"
 
 DESCRIPTION = """
 Turn handwriting into a Korean font. Print the template (`GET /api/template.pdf`), fill it in, then:
@@ -38,21 +39,10 @@ Turn handwriting into a Korean font. Print the template (`GET /api/template.pdf`
 3. `POST /api/fonts/{id}/submit` when every Hangul cell is usable: a build job is queued.
 4. Poll `GET /api/fonts/{id}` for the stage and progress; then download `font.ttf` / `font.woff2`.
 
-Every call after the first needs `Authorization: Bearer <token>`. Errors are JSON: `{"detail": "..."}`.
+Every call after the first needs `Authorization: Bearer <token>`. Errors are JSON: `{"detail": "..."}`, a
+sentence saying what to do; every status a call can answer is listed under it. Every answer carries an
+`X-Request-ID`; an unexpected error (500) also says it in its body: quote it when asking for help.
 """
-
-
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        loc = tuple(error.get("loc", ()))
-        where = ".".join(str(p) for p in loc if p not in ("body", "query", "path"))
-        where = where or ("the request body" if loc[:1] == ("body",) else "")
-        msg = str(error.get("msg", "invalid"))
-        if "Expected UploadFile" in msg:  # a text field where a file belongs; pydantic's words show a repr
-            msg = "must be a file (multipart/form-data with a file name), not text"
-        parts.append(f"{where}: {msg}" if where else msg)
-    return "; ".join(parts) or "the request is not valid"
 
 
 def create_app(
@@ -65,7 +55,7 @@ def create_app(
     """Build the app. `relay` (default: when Kafka is configured) runs the outbox relay in this process."""
     settings = settings or get_settings()
     db = db or Database(settings.database_url, settings.database_pool_size)
-    store = store or LocalArtifactStore(settings.storage_dir)
+    store = store or open_store(settings)
     run_relay = bool(settings.kafka_servers) if relay is None else relay
 
     @asynccontextmanager
@@ -84,19 +74,19 @@ def create_app(
     app = FastAPI(title="geulssi (글씨)", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings, app.state.db, app.state.store = settings, db, store
     app.add_middleware(BodySizeLimit, max_upload_bytes=lambda: settings.max_request_bytes)
-    app.add_middleware(SecurityHeaders)  # outermost: also on the size limit's early 413
+    app.add_middleware(RequestGuard)  # request ids; any unexpected exception becomes a logged JSON 500
+    app.add_middleware(SecurityHeaders)  # outermost: also on the size limit's early 413 and on the 500
+    errors.install(app)  # house sentences for framework refusals and validation errors
+    app.openapi = lambda: contract.documented_openapi(app)  # type: ignore[method-assign]
     app.include_router(fonts.router)
     app.include_router(pages.router)
     app.include_router(template.router)
     app.include_router(operators.router)
+    app.include_router(journey.router)
 
     @app.exception_handler(UploadError)
     async def upload_error(_: Request, exc: UploadError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
@@ -114,12 +104,22 @@ def create_app(
         log.error("%s", exc)  # an operator must free space: this is not the client's doing
         return JSONResponse({"detail": STORE_FULL}, status_code=507, headers={"Retry-After": "300"})
 
+    @app.exception_handler(StorageUnavailable)
+    async def storage_unavailable(_: Request, exc: StorageUnavailable) -> JSONResponse:
+        log.error("%s", exc)  # unreachable, no bucket or refused credentials: an operator must look
+        return JSONResponse({"detail": STORE_DOWN}, status_code=503, headers={"Retry-After": "30"})
+
     @app.exception_handler(ValueError)
     async def bad_value(_: Request, exc: ValueError) -> JSONResponse:
         # Our own code raises ValueError only for bad input, with a sentence for a person.
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    @app.get("/api/health", tags=["service"], summary="Liveness and database check")
+    @app.get(
+        "/api/health",
+        tags=["service"],
+        summary="Liveness and database check",
+        responses=contract.errors(503),
+    )
     def health() -> dict[str, str]:
         try:
             with db.engine.connect() as connection:

@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from services.api.contract import implies
 from services.config import Settings
 from services.db import queries
 from services.db.session import Database
@@ -16,6 +17,7 @@ from services.db.tables import Font
 from services.storage import ArtifactStore
 
 _bearer = HTTPBearer(auto_error=False, description="the token returned when the font was created")
+NO_FONT = "no font with this id and token"
 
 
 def get_settings(request: Request) -> Settings:
@@ -23,6 +25,7 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+@implies({503: "the database is unavailable right now (Retry-After says when to try again)"})
 def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
@@ -33,6 +36,7 @@ def get_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
         yield session
 
 
+@implies({503: "the file store is unavailable right now (Retry-After says when to try again)"})
 def get_store(request: Request) -> ArtifactStore:
     store: ArtifactStore = request.app.state.store
     return store
@@ -43,8 +47,17 @@ DatabaseDep = Annotated[Database, Depends(get_db)]
 SessionDep = Annotated[Session, Depends(get_session)]
 StoreDep = Annotated[ArtifactStore, Depends(get_store)]
 FontIdPath = Annotated[str, Path(description="the font's public id", max_length=32)]
+# Every number from a path, query or body is bounded before it reaches the database (a 64-bit column
+# overflows at 2**63; the driver raised OverflowError for a page number of 2**70).
+MAX_PAGE_NUMBER = 1000
+PageNumber = Annotated[
+    int, Path(ge=1, le=MAX_PAGE_NUMBER, description="the template page number, as printed on the page")
+]
+JobIdPath = Annotated[str, Path(description="the job's id", min_length=1, max_length=32)]
+WorkerIdPath = Annotated[str, Path(description="the worker's id", min_length=1, max_length=128)]
 
 
+@implies({401: "no token, or not sent as Authorization: Bearer <token>", 404: NO_FONT})
 def get_font(
     font_id: FontIdPath,
     session: SessionDep,
@@ -62,7 +75,7 @@ def get_font(
         )
     font = queries.authenticate(session, font_id, credentials.credentials)
     if font is None:
-        raise HTTPException(404, "no font with this id and token")
+        raise HTTPException(404, NO_FONT)
     # Detach and end the read, so a long request (photo extraction) holds no connection or snapshot.
     session.expunge(font)
     session.rollback()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, HTTPException, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
-from services.api.deps import FontDep, SessionDep, SettingsDep, StoreDep
+from services.api.deps import NO_FONT, FontDep, SessionDep, SettingsDep, StoreDep
 from services.api.pages import url
 from services.api.schemas import (
     Cell,
@@ -60,8 +60,9 @@ def job_status(job: Job) -> JobStatus:
     summary="Create a font",
     responses={422: {"model": ErrorMessage}},
 )
-def create_font(body: FontCreate, session: SessionDep) -> FontCreated:
+def create_font(body: FontCreate, session: SessionDep, response: Response) -> FontCreated:
     """Create a font project. The token in the answer is shown only this once: keep it."""
+    response.headers["Cache-Control"] = "no-store"  # the answer carries a secret: no cache may keep it
     font, token = queries.create_font(session, body.name)
     return FontCreated(id=font.id, token=token)
 
@@ -157,7 +158,11 @@ def submit(font: FontDep, session: SessionDep, settings: SettingsDep) -> SubmitR
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(PAUSED_RETRY_AFTER_SECONDS)},
         )
+    # Decide under the font's lock: an upload or a delete of the font running alongside waits for us.
+    queries.lock_font(session, font.id)
     missing = missing_cells(session, font.id)
+    if missing and queries.get_font(session, font.id) is None:  # SQLite has no row lock: deleted meanwhile
+        raise HTTPException(404, NO_FONT)
     if missing:
         pages = sorted({c.page for c in missing})
         body = MissingCells(
@@ -177,15 +182,16 @@ def _download(kind: str, media_type: str, filename: str) -> Callable[..., Respon
         if job is None or not job.result_prefix:
             raise HTTPException(404, "the font has not been built yet")
         try:
-            data = store.get(result_key(job.result_prefix, kind))
+            artifact = store.stream(result_key(job.result_prefix, kind))
         except ArtifactNotFound:
             raise HTTPException(404, "the font files are missing; submit the font again") from None
         disposition = "inline" if kind == "preview" else "attachment"
-        return Response(
-            data,
+        return StreamingResponse(  # chunk by chunk from the store: a large font never sits in memory whole
+            artifact.chunks,
             media_type=media_type,
             headers={
                 "Content-Disposition": f'{disposition}; filename="{filename}"',
+                "Content-Length": str(artifact.size),
                 "Cache-Control": "private, no-cache",
             },
         )
@@ -216,6 +222,7 @@ for _kind, _media, _path in (
 )
 def delete_font(font: FontDep, session: SessionDep, store: StoreDep) -> Response:
     """Delete the font with its photos, glyphs, jobs and built files. A running build is abandoned."""
-    queries.delete_font(session, font.id)
+    if not queries.delete_font(session, font.id):  # another delete of the same font just won
+        raise HTTPException(404, NO_FONT)
     store.delete_prefix(font_prefix(font.id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -23,7 +23,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from services.api import prometheus
-from services.api.deps import DatabaseDep, SessionDep, SettingsDep
+from services.api.contract import errors, implies
+from services.api.deps import DatabaseDep, JobIdPath, SessionDep, SettingsDep, WorkerIdPath
 from services.api.fonts import job_status
 from services.config import Settings
 from services.db import operations, ops_summary
@@ -36,6 +37,14 @@ _bearer = HTTPBearer(auto_error=False, description="the operator token (GEULSSI_
 T = TypeVar("T")
 
 
+@implies(
+    {
+        401: "no operator token, or not sent as Authorization: Bearer <operator token>",
+        403: "the token is not the operator token",
+        422: "X-Operator is not a name of at most 128 characters without control characters",
+        503: "operator endpoints are switched off (GEULSSI_OPERATOR_TOKEN is not set)",
+    }
+)
 def require_operator(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -133,14 +142,18 @@ def metrics(_: OperatorDep, db: DatabaseDep, settings: SettingsDep) -> PlainText
     return PlainTextResponse(prometheus.render(*gather(db, settings)), media_type=prometheus.CONTENT_TYPE)
 
 
-@router.post("/api/ops/jobs/{job_id}/retry", summary="Retry a failed job")
-def retry(job_id: str, actor: OperatorDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+@router.post("/api/ops/jobs/{job_id}/retry", summary="Retry a failed job", responses=errors(404, 409))
+def retry(
+    job_id: JobIdPath, actor: OperatorDep, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
     job = _refusals(lambda: operations.retry_job(session, job_id, actor, settings.jobs_topic, utcnow()))
     return {"job": job_status(job).model_dump(mode="json")}
 
 
-@router.post("/api/ops/jobs/{job_id}/cancel", summary="Cancel a queued or running job")
-def cancel(job_id: str, actor: OperatorDep, session: SessionDep) -> dict[str, Any]:
+@router.post(
+    "/api/ops/jobs/{job_id}/cancel", summary="Cancel a queued or running job", responses=errors(404, 409)
+)
+def cancel(job_id: JobIdPath, actor: OperatorDep, session: SessionDep) -> dict[str, Any]:
     job = _refusals(lambda: operations.cancel_job(session, job_id, actor, utcnow()))
     return {"job": job_status(job).model_dump(mode="json")}
 
@@ -156,8 +169,14 @@ def resume(actor: OperatorDep, session: SessionDep) -> dict[str, Any]:
     return {"intake": to_json(operations.set_intake_paused(session, False, actor, utcnow()))}
 
 
-@router.post("/api/ops/workers/{worker_id}/requeue", summary="Requeue the running jobs of a lost worker")
-def requeue(worker_id: str, actor: OperatorDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+@router.post(
+    "/api/ops/workers/{worker_id}/requeue",
+    summary="Requeue the running jobs of a lost worker",
+    responses=errors(404, 409),
+)
+def requeue(
+    worker_id: WorkerIdPath, actor: OperatorDep, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
     ids = _refusals(
         lambda: operations.requeue_worker_jobs(
             session,

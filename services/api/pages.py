@@ -10,13 +10,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
-from services.api.deps import DatabaseDep, FontDep, SessionDep, SettingsDep, StoreDep
+from services.api.contract import errors
+from services.api.deps import NO_FONT, DatabaseDep, FontDep, PageNumber, SessionDep, SettingsDep, StoreDep
 from services.api.schemas import Cell, ErrorMessage, PageReport, UploadResult
-from services.api.uploads import ExtractedPage, UploadError, extract_pages, size_text
+from services.api.uploads import ExtractedPage, UploadError, clean_file_name, extract_pages, size_text
 from services.config import Settings
 from services.db import queries
+from services.db.queries import FontNotFound
 from services.db.session import Database
-from services.storage import ArtifactNotFound, ArtifactStore, photo_key, sheet_key
+from services.storage import ArtifactNotFound, ArtifactStore, font_prefix, photo_key, sheet_key
 
 router = APIRouter(tags=["pages"])
 # Extraction is CPU-bound (~0.5 s a photo) and holds a decoded photo (up to ~150 MB): two at a time. Uploads
@@ -50,11 +52,18 @@ def store_pages(db: Database, store: ArtifactStore, font_id: str, pages: list[Ex
     except BaseException as exc:
         for key in written:
             store.delete(key)
-        if isinstance(exc, IntegrityError):  # the font was deleted while its photos were read
-            raise HTTPException(404, "no font with this id and token") from None
+        if isinstance(exc, FontNotFound | IntegrityError) and _font_gone(db, font_id):
+            # Deleted while its photos were read: leave nothing behind, not even the folders just made.
+            store.delete_prefix(font_prefix(font_id))
+            raise HTTPException(404, NO_FONT) from None
         raise
     for key in old_keys:
         store.delete(key)
+
+
+def _font_gone(db: Database, font_id: str) -> bool:
+    with db.session() as session:
+        return queries.get_font(session, font_id) is None
 
 
 @router.post(
@@ -70,6 +79,7 @@ def store_pages(db: Database, store: ArtifactStore, font_id: str, pages: list[Ex
         413: {"model": ErrorMessage, "description": "a photo or the whole upload is too large"},
         415: {"model": ErrorMessage, "description": "not a JPEG or PNG (HEIC is not supported yet)"},
         422: {"model": ErrorMessage, "description": "a photo shows no template page, or is unreadable"},
+        **errors(507),
     },
 )
 async def upload_pages(
@@ -85,7 +95,7 @@ async def upload_pages(
         raise UploadError(f"at most {settings.max_photos_per_upload} photos per upload", 413)
     named = []
     for index, photo in enumerate(photos, start=1):
-        name = (photo.filename or f"photo {index}")[:200]
+        name = clean_file_name(photo.filename, f"photo {index}")
         data = await photo.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise UploadError(f"{name} is larger than {size_text(settings.max_upload_bytes)}", 413)
@@ -119,7 +129,7 @@ async def upload_pages(
     },
     summary="The contact sheet of an uploaded page",
 )
-def page_sheet(font: FontDep, page: int, session: SessionDep, store: StoreDep) -> Response:
+def page_sheet(font: FontDep, page: PageNumber, session: SessionDep, store: StoreDep) -> Response:
     row = queries.get_page(session, font.id, page)
     if row is None:
         raise HTTPException(404, f"page {page} has not been uploaded")

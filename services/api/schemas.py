@@ -7,6 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+# Numbers in request bodies are bounded before they reach the database (services/api/deps.py: paths).
+Codepoint = Annotated[int, Field(ge=0, le=0x10FFFF, description="a Unicode code point")]
+
 # The database keeps naive UTC; answers say so explicitly ("...+00:00") so browsers show local time.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
 
@@ -168,3 +171,20 @@ class ErrorMessage(BaseModel):
     detail: str = Field(description="what went wrong, in words a person understands")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "no font with this id and token"}]})
+
+
+class ServerError(BaseModel):
+    detail: str = Field(description="an apology with the request id to quote when asking for help")
+    request_id: str = Field(description="the same id as the X-Request-ID header and the server's log line")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "something went wrong on our side, not because of your request; please try "
+                    "again in a minute, and if it keeps happening tell us the request id 3f9c2a7be01d4c55",
+                    "request_id": "3f9c2a7be01d4c55",
+                }
+            ]
+        }
+    )

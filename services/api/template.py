@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from services.api.contract import errors
 from services.api.deps import StoreDep
 from services.storage import ArtifactNotFound, ArtifactStore, template_key
 
@@ -73,7 +74,10 @@ router = APIRouter(tags=["template"])
 @router.get(
     "/api/template.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "the template to print (A4)"}},
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the template to print (A4)"},
+        **errors(507),
+    },
     summary="Download the printable template",
 )
 async def get_template(store: StoreDep) -> Response:

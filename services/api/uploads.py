@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,20 @@ class UploadError(ValueError):
     def __init__(self, message: str, status_code: int = 422) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+# Bidirectional overrides and isolates: they make "gpj.exe" read as "exe.jpg" on screen.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_file_name(name: str | None, fallback: str) -> str:
+    """A file name fit to store and echo: NFC, without control characters (NUL, line breaks, bidi
+    overrides), trimmed to 200 characters; `fallback` when nothing is left."""
+    text = unicodedata.normalize("NFC", name or "")
+    kept = "".join(
+        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI_CONTROLS
+    )
+    return kept.strip()[:200].strip() or fallback
 
 
 def reason_for(status: str) -> str:
@@ -97,24 +112,29 @@ class BodySizeLimit:
 
 
 def sniff_type(data: bytes, name: str) -> str:
-    """The file suffix to store a photo under (".jpg" or ".png"); raise UploadError for anything else."""
+    """The file suffix to store a photo under (".jpg", ".png", ".heic" or ".pdf"); raise UploadError for
+    anything else."""
     if data.startswith(b"\xff\xd8\xff"):
         return ".jpg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return ".png"
     if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
-        raise UploadError(
-            f"{name}: HEIC/HEIF photos are not supported yet; set the camera to JPEG "
-            "(iPhone: Settings > Camera > Formats > Most Compatible) or export the photo as JPEG",
-            415,
-        )
+        return ".heic"
+    if data.startswith(b"%PDF-"):
+        return ".pdf"
     if not data:
         raise UploadError(f"{name}: the file is empty", 422)
-    raise UploadError(f"{name}: only JPEG and PNG photos are accepted", 415)
+    raise UploadError(f"{name}: only JPEG and PNG photos (also HEIC) and PDF scans are accepted", 415)
 
 
 def check_pixels(data: bytes, name: str, max_pixels: int) -> None:
-    """Refuse images with more pixels than `max_pixels`, reading only the header (decompression bombs)."""
+    """Refuse images with more pixels than `max_pixels`, reading only the header (decompression bombs).
+    PDFs are drawn at a bounded resolution by the extractor, which checks them itself."""
+    if data.startswith(b"%PDF-"):
+        return
+    from services.extraction.photo import register_heif
+
+    register_heif()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -123,8 +143,9 @@ def check_pixels(data: bytes, name: str, max_pixels: int) -> None:
     except Image.DecompressionBombError:
         width, height = max_pixels, 2
     except Exception:
+        what = "HEIC photo" if data[4:8] == b"ftyp" else "file"
         raise UploadError(
-            f"{name}: the file is not a readable image: send a JPEG or PNG photo", 422
+            f"{name}: the {what} is not a readable image: send a JPEG or PNG photo", 422
         ) from None
     if width * height > max_pixels:
         raise UploadError(
@@ -162,7 +183,7 @@ def extract_pages(photos: Sequence[tuple[str, bytes]], max_pixels: int) -> list[
     """
     from services.extraction.extract import (  # OpenCV pipeline: loaded on first use
         contact_sheet,
-        extract_photo,
+        extract_file,
     )
 
     pages: list[ExtractedPage] = []
@@ -170,35 +191,11 @@ def extract_pages(photos: Sequence[tuple[str, bytes]], max_pixels: int) -> list[
         suffix = sniff_type(data, name)
         check_pixels(data, name, max_pixels)
         try:
-            result = extract_photo(data, name)
+            results = extract_file(data, name)  # a PDF or a photo of two pages gives several
         except ValueError as exc:
             raise UploadError(f"{name}: {exc}", 422) from None
-        if all(c.status == "empty" for c in result.cells):
-            # Storing it would only replace an earlier, written upload of the page with nothing.
-            raise UploadError(
-                f"{name}: nothing is written on page {result.page} yet: fill in the boxes, "
-                "then photograph the page again",
-                422,
-            )
-        sheet = png_bytes(contact_sheet(result.cells))
-        cells = [
-            GlyphCell(c.codepoint, c.status, png_bytes(c.image) if c.image is not None else None)
-            for c in result.cells
-        ]
-        to_rewrite = [
-            {
-                "char": c.char,
-                "codepoint": c.codepoint,
-                "page": c.page,
-                "status": c.status,
-                "reason": reason_for(c.status),
-            }
-            for c in result.cells
-            if c.status != "ok"
-        ]
-        pages.append(
-            ExtractedPage(name, result.page, data, suffix, sheet, _jsonable(result.report), cells, to_rewrite)
-        )
+        for result in results:
+            pages.append(_extracted(result, data, suffix, contact_sheet))
     seen: dict[int, str] = {}
     for p in pages:
         if p.page in seen:
@@ -207,6 +204,38 @@ def extract_pages(photos: Sequence[tuple[str, bytes]], max_pixels: int) -> list[
             )
         seen[p.page] = p.name
     return pages
+
+
+def _extracted(
+    result: Any, data: bytes, suffix: str, contact_sheet: Callable[[Any], np.ndarray]
+) -> ExtractedPage:
+    """One page read from an uploaded file (a photo, or a page of a PDF), made storable; raise UploadError
+    when nothing is written on it."""
+    if all(c.status == "empty" for c in result.cells):
+        # Storing it would only replace an earlier, written upload of the page with nothing.
+        raise UploadError(
+            f"{result.photo}: nothing is written on page {result.page} yet: fill in the boxes, "
+            "then photograph the page again",
+            422,
+        )
+    sheet = png_bytes(contact_sheet(result.cells))
+    cells = [
+        GlyphCell(c.codepoint, c.status, png_bytes(c.image) if c.image is not None else None)
+        for c in result.cells
+    ]
+    to_rewrite = [
+        {
+            "char": c.char,
+            "codepoint": c.codepoint,
+            "page": c.page,
+            "status": c.status,
+            "reason": reason_for(c.status),
+        }
+        for c in result.cells
+        if c.status != "ok"
+    ]
+    report = _jsonable(result.report)
+    return ExtractedPage(result.photo, result.page, data, suffix, sheet, report, cells, to_rewrite)
 
 
 def _jsonable(report: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,9 @@ from typing import Any
 from tqdm import tqdm
 
 from models.glyph_files import read_glyph_dir
+from models.glyph_space import ink_bbox
+from services.cli.package_cmd import print_coverage
+from services.packaging.coverage import coverage_report
 from services.pipeline.flow import STAGES, BuildOptions, build_font
 
 
@@ -28,6 +31,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--name", default="My Handwriting", help="font family name (default: My Handwriting)")
     parser.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: the product's)")
     parser.add_argument("--workers", type=int, default=1, help="processes for tracing (default 1)")
+    parser.add_argument(
+        "--no-variants",
+        action="store_true",
+        help="no alternates of frequent syllables (by default `calt` cycles 2 alternates, e.g. ㅋㅋㅋ)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -36,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".ttf":
         raise ValueError(f"the output must be a .ttf file, got {args.out.name}")
     glyphs = read_glyph_dir(args.glyph_dir)
-    options = BuildOptions(finetune_steps=args.steps, workers=args.workers)
+    print_coverage(coverage_report(cp for cp, image in glyphs.items() if ink_bbox(image) is not None))
+    options = BuildOptions(finetune_steps=args.steps, workers=args.workers, variants=not args.no_variants)
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, fraction: float) -> None:

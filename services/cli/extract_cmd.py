@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from services.extraction.extract import PhotoError, extract_photo, merge_pages, write_extraction
+from services.extraction.extract import PhotoError, extract_file, merge_pages, write_extraction
 
 
 def register(subparsers: Any) -> None:
@@ -18,7 +18,8 @@ def register(subparsers: Any) -> None:
         description="Find the template pages in photos, write DIR/glyphs/U+XXXX.png for every readable cell, "
                     "DIR/report.json and DIR/sheet.png (all cells, framed by status). Nothing is written if "
                     "any photo cannot be read.")
-    parser.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="photos of filled-in pages")
+    parser.add_argument("photos", nargs="+", type=Path, metavar="PHOTO",
+                        help="photos (JPEG, PNG, HEIC) or PDF scans of filled-in pages")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
     parser.set_defaults(func=run)
 
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     errors = []
     for path in args.photos:
         try:
-            pages.append(extract_photo(path.read_bytes(), str(path)))
+            pages += extract_file(path.read_bytes(), str(path))  # a PDF may hold every page
         except PhotoError as exc:
             errors.append(f"{path}: {exc}")
         except OSError as exc:

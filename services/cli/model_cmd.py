@@ -19,7 +19,21 @@ in the canonical 128x128 space: SSIM (Gaussian window 11, σ 1.5, as in DM-Font)
 Tesseract (kor, psm 6) character error rate on the glyphs set 10 to a line at 48 px. Random syllables
 without words are hard for Tesseract, so the truth row gives the OCR ceiling. Baselines: the source font
 (Noto Sans CJK KR), the nearest pretraining font as rendered (top seed style), and the model before
-fine-tuning (the seed mix of style embeddings). Sheets: rows truth, source, nearest, before, fine-tuned."""
+fine-tuning (the seed mix of style embeddings). Sheets: rows truth, source, nearest, before, fine-tuned.
+
+Readability (models/readability.py). Broken share: each scored syllable alone (48 px, 32 px white margin)
+read by Tesseract (kor, psm 10); among those it reads right in the true font, the share it misreads in
+the system's glyphs. Sentence CER: a fixed paragraph of ordinary prose (models/data/paragraph-ko.txt, 180
+syllables; punctuation left out, as the generator does not draw it) set from each system's canonical
+glyphs (48 px tall, each glyph cropped to its ink width, lines of at most 24 glyph heights), every line
+read by Tesseract (kor, psm 7), whitespace ignored; the truth row is the true font set the same way. All
+paragraph syllables come from the system, including the 43 that are template syllables (the product keeps
+the written ones). Hard sheets (hard-<font>.png): 뷁 쀍 꿿 똠 쐈 흝 밟 않 헌 별 필 쥐 퀴 끼,
+truth above fine-tuned."""
+
+VALIDATION_NOTE = """**Validation split**: these handwriting faces are in the pretraining set, so the model
+has seen them (and may pick one as its own seed style). The numbers are a tuning aid for choosing settings
+without looking at the held-out fonts, not a measure of generalisation to a new hand."""
 
 DEFAULT_CACHE = Path.home() / ".cache" / "geulssi" / "data" / "pretrain-v1"
 
@@ -28,14 +42,24 @@ def register(subparsers: Any) -> None:
     """Add the model commands to the `geulssi` parser."""
     p = subparsers.add_parser("pretrain", help="pretrain the generator on the font set (long; resumable)")
     p.add_argument(
-        "--cache", type=Path, default=DEFAULT_CACHE, help="glyph cache from `models.fontset cache`"
+        "--cache",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help="glyph cache (built here from the pinned fonts when missing)",
     )
-    p.add_argument("--ckpt-dir", type=Path, default=Path("/work/ckpt/pretrain"), help="training checkpoints")
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="where the training state lives (default: models/weights/training, committed with the repo)",
+    )
     p.add_argument("--export", type=Path, help="write the fp16 generator file here at the end")
     p.add_argument("--quick", action="store_true", help="tiny model on 3 fonts at 32 px (seconds; for tests)")
-    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --ckpt-dir")
+    p.add_argument("--resume", action="store_true", help="continue from the training state in --state-dir")
+    p.add_argument("--init-from", type=Path, help="warm-start a new run from this exported generator")
     p.add_argument("--max-minutes", type=float, default=0.0, help="wall-clock budget; 0 = none")
     p.add_argument("--max-steps", type=int, default=0, help="step budget; 0 = none")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     p.set_defaults(func=_pretrain)
 
     p = subparsers.add_parser("finetune", help="fine-tune the generator on a writer's glyph directory")
@@ -58,8 +82,23 @@ def register(subparsers: Any) -> None:
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="glyph cache (nearest-font baseline)")
     p.add_argument("--steps", type=int, default=400, help="fine-tuning steps per font")
     p.add_argument("--n-eval", type=int, default=300, help="held-out syllables scored per font")
-    p.add_argument("--fonts", nargs="*", help="held-out font names (default: all)")
-    p.add_argument("--out", type=Path, default=Path("docs/QUALITY.md"))
+    p.add_argument("--fonts", nargs="*", help="font names or families of the split (default: all)")
+    p.add_argument(
+        "--split",
+        choices=("heldout", "validation"),
+        default="heldout",
+        help="heldout: the five held-out fonts; validation: pretraining handwriting fonts (a tuning aid)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="markdown to write (default docs/QUALITY.md; validation: docs/quality/validation.md)",
+    )
+    p.add_argument(
+        "--typesetting-only",
+        action="store_true",
+        help="only the text-level figures (spacing, sizes, Latin proportions; no generator; seconds)",
+    )
     p.set_defaults(func=_eval)
 
 
@@ -75,21 +114,34 @@ def _bar(desc: str) -> tuple[tqdm, Any]:
 
 def _pretrain(args: argparse.Namespace) -> int:
     from models.dataset import load_cache
-    from models.fontset import quick_glyphset
-    from models.pretrain import PretrainConfig, export, pretrain
+    from models.fontset import ensure_cache, quick_glyphset
+    from models.pretrain import STATE_DIR, PretrainConfig, export, pretrain
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    state_dir = args.state_dir or STATE_DIR
     if args.quick:
         data = quick_glyphset()
-        cfg = PretrainConfig(ngf=8, ndf=8, style_dim=16, batch=8, shift=1, max_steps=args.max_steps or 60)
+        cfg = PretrainConfig(
+            ngf=8,
+            ndf=8,
+            style_dim=16,
+            jamo_dim=4,
+            synthetic_per_font=2,
+            batch=8,
+            shift=1,
+            max_steps=args.max_steps or 60,
+            precision="fp32",
+        )
+        if args.state_dir is None:
+            raise ValueError("--quick needs --state-dir (it must not touch the committed training state)")
     else:
-        data = load_cache(args.cache)
+        data = load_cache(ensure_cache(args.cache))
         cfg = PretrainConfig()
     cfg = dataclasses.replace(cfg, max_minutes=args.max_minutes, max_steps=args.max_steps or cfg.max_steps)
-    final = pretrain(data, args.ckpt_dir, cfg, resume=args.resume)
-    print(f"checkpoint {final}")
+    final = pretrain(data, state_dir, cfg, resume=args.resume, init_from=args.init_from, device=args.device)
+    print(f"training state {final}")
     if args.export or args.quick:
-        print(f"weights {export(final, args.export or args.ckpt_dir / 'generator.pt')}")
+        print(f"weights {export(final, args.export or state_dir / 'generator.pt')}")
     return 0
 
 
@@ -123,15 +175,16 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from models import fontset, weights_path
-    from models.evaluate import HELDOUT, HELDOUT_LIST, evaluate_font, write_report
+    from models.evaluate import HELDOUT_LIST, evaluate_font, split_entries
+    from models.quality_report import write_report
 
     weights = args.weights or weights_path()
-    entries = [e for e in HELDOUT if not args.fonts or e.name in args.fonts or e.family in args.fonts]
-    if not entries:
-        raise ValueError(f"no held-out font matches {args.fonts}; choose from {[e.name for e in HELDOUT]}")
-    fontset.install(tuple(entries), HELDOUT_LIST)
+    entries = split_entries(args.split, args.fonts)
+    heldout = args.split == "heldout"
+    fontset.install(entries, HELDOUT_LIST if heldout else fontset.FONT_LIST)
+    out = args.out or Path("docs/QUALITY.md" if heldout else "docs/quality/validation.md")
     reports = []
-    for entry in entries:
+    for entry in [] if args.typesetting_only else entries:
         bar, progress = _bar(f"finetune {entry.name}")
         with bar:
             reports.append(
@@ -139,10 +192,28 @@ def _eval(args: argparse.Namespace) -> int:
                     entry, weights, args.cache, steps=args.steps, n_eval=args.n_eval, progress=progress
                 )
             )
+    split = "" if heldout else " --split validation"
     settings = (
-        f"Made by `geulssi eval --steps {args.steps} --n-eval {args.n_eval}` with weights `{weights.name}` "
-        "(2-core CPU).\n\n" + PROTOCOL
+        f"Made by `geulssi eval{split} --steps {args.steps} --n-eval {args.n_eval}` with weights "
+        f"`{weights.name}` (2-core CPU).\n\n" + ("" if heldout else VALIDATION_NOTE + "\n\n") + PROTOCOL
     )
-    out = write_report(reports, args.out, args.out.parent / "quality", settings)
-    print(f"wrote {out}")
+    sheets = out.parent / "quality" if heldout else out.parent
+    title = "Quality" if heldout else "Quality: validation split (pretraining fonts)"
+    if not args.typesetting_only:
+        print(f"wrote {write_report(reports, out, sheets, settings, title)}")
+    _typesetting(entries, out, sheets, f"geulssi eval{split} --typesetting-only")
     return 0
+
+
+def _typesetting(entries: Any, out: Path, png_dir: Path, command: str) -> None:
+    """Add the text-level typesetting section (services/packaging/text_eval.py) to `out`."""
+    import tempfile
+
+    from services.packaging.text_eval import typesetting_report
+
+    with tempfile.TemporaryDirectory(prefix="geulssi-typeset-") as work:
+        fonts = [(entry.name, entry.local_path()) for entry in entries]
+        for result in typesetting_report(fonts, out, png_dir, Path(work), command):
+            ratios = f"advance ratio {result.advance_ratio:.2f}, CV ratio {result.cv_ratio:.2f}"
+            print(f"typesetting {result.font}: {ratios}")
+    print(f"wrote the typesetting section of {out}")

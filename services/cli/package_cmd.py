@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from services.packaging.coverage import MissingChar
 from services.packaging.normalize import is_hangul
 from services.packaging.package import PackageReport, package_font
 
@@ -26,6 +28,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--out", required=True, type=Path, metavar="FONT.ttf", help="the TTF to write")
     parser.add_argument("--name", required=True, help='font family name, e.g. "Hong Gildong" or "홍길동체"')
     parser.add_argument("--workers", type=int, default=1, help="processes for tracing (default 1)")
+    parser.add_argument(
+        "--no-variants", action="store_true", help="leave out alternates (U+XXXX.altK.png) and `calt`"
+    )
     parser.set_defaults(func=run)
 
 
@@ -33,12 +38,33 @@ def run(args: argparse.Namespace) -> int:
     """Build the font and print what was written and what was left out; 0 when a font was written."""
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
-    report = package_font(args.glyph_dir, args.out, args.name, workers=args.workers)
+    report = package_font(
+        args.glyph_dir, args.out, args.name, workers=args.workers, variants=not args.no_variants
+    )
     for path in (report.ttf, report.woff2, report.preview):
         print(f"wrote {path}")
-    print(f"{report.hangul_count} Hangul syllables and {report.latin_count} Latin characters in the font")
+    print(
+        f"{report.hangul_count} Hangul syllables, {report.latin_count} Latin characters and "
+        f"{report.jamo_count} jamo in the font"
+        + (f" (+{report.alternates} alternates)" if report.alternates else "")
+    )
     print_problems(report)
+    print_coverage(report.coverage)
     return 0
+
+
+def print_coverage(missing: Sequence[MissingChar]) -> None:
+    """Print which characters of the font's set the font lacks or draws as simple marks (to stderr)."""
+    drawn = "".join(m.char for m in missing if m.fallback == "drawn")
+    lacking = "".join(m.char for m in missing if m.fallback == "none")
+    if drawn:
+        print(f"note: not written, drawn as simple marks with the writer's pen: {drawn}", file=sys.stderr)
+    if lacking:
+        print(
+            f"warning: the font will lack {len(lacking)} characters (not written or not usable; systems "
+            f"show another font): {lacking}",
+            file=sys.stderr,
+        )
 
 
 def print_problems(report: PackageReport) -> None:

@@ -97,15 +97,17 @@ def cmd_api(args: argparse.Namespace) -> int:
     from services.api.app import create_app
     from services.db.migrate import require_migrated
     from services.db.session import Database, DatabaseNotMigrated, DatabaseUnavailable
+    from services.storage import open_store
 
     _logging()
     settings = get_settings()
     db = Database(settings.database_url, settings.database_pool_size)
     try:
+        store = open_store(settings)
         require_migrated(db.engine)
-    except (DatabaseNotMigrated, DatabaseUnavailable) as exc:
+    except (DatabaseNotMigrated, DatabaseUnavailable, ValueError) as exc:
         return _fail(exc)
-    _serve_uvicorn(create_app(settings, db=db), settings, args.host, args.port)
+    _serve_uvicorn(create_app(settings, db=db, store=store), settings, args.host, args.port)
     return 0
 
 
@@ -119,7 +121,7 @@ def _until_signalled(stop: threading.Event) -> None:
 def cmd_worker(args: argparse.Namespace) -> int:
     from services.db.migrate import require_migrated
     from services.db.session import Database, DatabaseNotMigrated, DatabaseUnavailable
-    from services.storage import LocalArtifactStore
+    from services.storage import open_store
     from services.worker.service import WorkerService
 
     _logging()
@@ -128,10 +130,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return _fail(ValueError("set GEULSSI_KAFKA_BOOTSTRAP_SERVERS to the Kafka broker (host:port)"))
     db = Database(settings.database_url, settings.database_pool_size)
     try:
+        store = open_store(settings)
         require_migrated(db.engine)
-    except (DatabaseNotMigrated, DatabaseUnavailable) as exc:
+    except (DatabaseNotMigrated, DatabaseUnavailable, ValueError) as exc:
         return _fail(exc)
-    worker = WorkerService(settings, db, LocalArtifactStore(settings.storage_dir)).start()
+    worker = WorkerService(settings, db, store).start()
     stop = threading.Event()
 
     def watch() -> None:  # the loop can also end on its own (a fatal error): then exit too
@@ -150,18 +153,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from services.db import jobs, migrate
     from services.db.session import Database, DatabaseNotMigrated, DatabaseUnavailable
     from services.queue.broker import LocalBroker, free_port
-    from services.storage import LocalArtifactStore
+    from services.storage import open_store
     from services.worker.service import WorkerService
 
     settings = get_settings()
     _logging(quiet_kafka=not settings.kafka_servers)
     db = Database(settings.database_url, settings.database_pool_size)
     try:
+        store = open_store(settings)
         if db.is_sqlite:
             migrate.upgrade(db.engine)  # embedded mode: the newcomer's one command must just work
         else:
             migrate.require_migrated(db.engine)
-    except (DatabaseNotMigrated, DatabaseUnavailable) as exc:
+    except (DatabaseNotMigrated, DatabaseUnavailable, ValueError) as exc:
         return _fail(exc)
     broker = None
     if not settings.kafka_servers:
@@ -178,7 +182,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"(token for this run: {settings.operator_token})",
             flush=True,
         )
-    store = LocalArtifactStore(settings.storage_dir)
     worker = None
     try:
         if not args.no_worker:

@@ -10,15 +10,17 @@ A message on the queue only names a job; these functions decide, from the row, w
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.db.outbox import outbox_row
-from services.db.queries import new_id
+from services.db.queries import FontNotFound, get_font, lock_font, new_id
 from services.db.tables import (
+    BUILD,
     FAILED,
     QUEUED,
     RUNNING,
@@ -39,17 +41,36 @@ def latest_job(session: Session, font_id: str, state: str | None = None) -> Job 
     return session.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(1)).first()
 
 
+def count_jobs(session: Session, font_id: str, kind: str) -> int:
+    """How many jobs of `kind` the font has had (any state)."""
+    return int(
+        session.scalar(select(func.count()).select_from(Job).where(Job.font_id == font_id, Job.kind == kind))
+        or 0
+    )
+
+
 def get_job(session: Session, job_id: str) -> Job | None:
     return session.get(Job, job_id, populate_existing=True)
 
 
-def submit_job(session: Session, font_id: str, topic: str, now: datetime) -> tuple[Job, bool]:
-    """Queue a build of the font, with its message in the same transaction. Returns (job, created).
+def submit_job(
+    session: Session,
+    font_id: str,
+    topic: str,
+    now: datetime,
+    *,
+    kind: str = BUILD,
+    params: dict[str, Any] | None = None,
+) -> tuple[Job, bool]:
+    """Queue a job of `kind` (a build, or a re-package with its `params`) with its message in the same
+    transaction. Returns (job, created).
 
     When the font already has an active job, that job is returned and nothing new is made.
     """
+    lock_font(session, font_id)  # a delete of the font running alongside: one waits for the other
     existing = active_job(session, font_id)
     if existing:
+        session.commit()  # ends the transaction, and with it the font's lock
         return existing, False
     job = Job(
         id=new_id(),
@@ -62,6 +83,8 @@ def submit_job(session: Session, font_id: str, topic: str, now: datetime) -> tup
         enqueued_at=now,
         stage_timings={},
         created_at=now,
+        kind=kind,
+        params=params,
     )
     session.add(job)
     session.add(outbox_row(topic, JobMessage(job.id), now))
@@ -71,6 +94,8 @@ def submit_job(session: Session, font_id: str, topic: str, now: datetime) -> tup
         # Another request queued one between our check and our insert: the unique index chose it.
         session.rollback()
         existing = active_job(session, font_id)
+        if existing is None and get_font(session, font_id) is None:
+            raise FontNotFound(font_id) from None  # SQLite takes no row lock: the delete won at the key
         if existing is None:
             raise
         return existing, False

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.db.operations import IntakeState, intake_state, lost_cutoff
-from services.db.tables import FAILED, JOB_STATES, QUEUED, SUCCEEDED, Job, OutboxMessage, Worker
+from services.db.tables import FAILED, JOB_STATES, QUEUED, RUNNING, SUCCEEDED, Job, OutboxMessage, Worker
 
 # The build's stages in the order they run (services/pipeline/flow.py); others sort after these.
 STAGE_ORDER = ("finetune", "generate", "trace", "normalize", "package")
@@ -81,6 +81,21 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class RunningJob:
+    """A job a worker is running now: what it is doing and for how long (the /ops page's jobs table)."""
+
+    job_id: str
+    font_id: str
+    kind: str
+    stage: str | None
+    progress: float  # 0..1 over the whole job
+    elapsed_seconds: float  # since this attempt started
+    stage_seconds: float  # in the current stage so far
+    attempts: int
+    worker: str | None
+
+
+@dataclass(frozen=True)
 class Summary:
     generated_at: datetime
     jobs: dict[str, int]
@@ -95,6 +110,7 @@ class Summary:
     outbox_oldest_age_seconds: float | None
     dead_letters: int  # messages written to the dead-letter topic, as long as the outbox keeps them (7 days)
     intake: IntakeState = field(default_factory=lambda: IntakeState(paused=False))
+    running: list[RunningJob] = field(default_factory=list)
 
 
 def stage_stats(timings: Sequence[dict[str, float]]) -> list[StageStats]:
@@ -138,7 +154,7 @@ def collect(
     since = now - WINDOW
     timed = session.scalars(
         select(Job.stage_timings)
-        .where(Job.state == SUCCEEDED, Job.finished_at >= since)
+        .where(Job.state == SUCCEEDED, Job.kind == "build", Job.finished_at >= since)
         .order_by(Job.finished_at.desc())
         .limit(MAX_TIMED_JOBS)
     ).all()
@@ -194,6 +210,22 @@ def collect(
         else None,
         dead_letters=int(dead or 0),
         intake=intake_state(session),
+        running=[
+            RunningJob(
+                job_id=job.id,
+                font_id=job.font_id,
+                kind=job.kind or "build",
+                stage=job.stage,
+                progress=float(job.progress or 0.0),
+                elapsed_seconds=max((now - job.started_at).total_seconds(), 0.0) if job.started_at else 0.0,
+                stage_seconds=float((job.stage_timings or {}).get(job.stage or "", 0.0)),
+                attempts=job.attempts,
+                worker=job.lease_owner,
+            )
+            for job in session.scalars(
+                select(Job).where(Job.state == RUNNING).order_by(Job.started_at, Job.id)
+            )
+        ],
     )
     session.rollback()  # end the read: the page refreshes often and must not hold a snapshot open
     return summary

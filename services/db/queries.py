@@ -20,6 +20,10 @@ from services.db.tables import Font, Glyph, Job, OutboxMessage, Page
 _NO_FONT_HASH = hashlib.sha256(b"no such font").hexdigest()
 
 
+class FontNotFound(LookupError):
+    """The font is gone: deleted by another request while this one was using it (the API answers 404)."""
+
+
 def new_id(nbytes: int = 12) -> str:
     """A random URL-safe id (16 characters for 12 bytes)."""
     return secrets.token_urlsafe(nbytes)
@@ -56,6 +60,17 @@ def create_font(session: Session, name: str) -> tuple[Font, str]:
 
 def get_font(session: Session, font_id: str) -> Font | None:
     return session.get(Font, font_id)
+
+
+def lock_font(session: Session, font_id: str) -> None:
+    """Lock the font's row for this transaction, or raise FontNotFound when it was deleted meanwhile.
+
+    Every change to a font's rows takes this lock first, so a delete running alongside waits its turn
+    (or finds the work done) instead of meeting it at a foreign key or in a deadlock.
+    """
+    if session.execute(select(Font.id).where(Font.id == font_id).with_for_update()).first() is None:
+        session.rollback()
+        raise FontNotFound(font_id)
 
 
 def authenticate(session: Session, font_id: str, token: str) -> Font | None:
@@ -96,7 +111,7 @@ def replace_pages(session: Session, font_id: str, pages: Sequence[PageWrite]) ->
     old_keys: list[str] = []
     # The font's row first, locked: two uploads of the same page at once (a double click) then take
     # turns and the second replaces the first, instead of both inserting and one failing on a unique key.
-    session.execute(select(Font.id).where(Font.id == font_id).with_for_update())
+    lock_font(session, font_id)
     for write in pages:
         old = session.scalars(
             select(Page).where(Page.font_id == font_id, Page.page == write.page).with_for_update()
@@ -183,6 +198,11 @@ def delete_font(session: Session, font_id: str) -> bool:
         )
     for table in (Glyph, Page, Job):
         session.execute(delete(table).where(table.font_id == font_id))
-    session.delete(font)
+    gone = session.execute(
+        delete(Font).where(Font.id == font_id).execution_options(synchronize_session=False)
+    )
+    if gone.rowcount != 1:  # type: ignore[attr-defined]  # SQLite takes no row lock: another delete won
+        session.rollback()
+        return False
     session.commit()
     return True

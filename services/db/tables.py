@@ -36,6 +36,7 @@ MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 ACTIVE_STATES = (QUEUED, RUNNING)  # what the jobs.active_font_id unique index guards
 JOB_STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+BUILD, REPACKAGE = "build", "repackage"  # job kinds
 
 
 class Base(DeclarativeBase):
@@ -117,6 +118,10 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(LongText, nullable=True)
     device: Mapped[str | None] = mapped_column(String(64), nullable=True)
     result_prefix: Mapped[str | None] = mapped_column(String(255), nullable=True)  # artifact keys of the font
+    # "build" (fine-tune and everything after) or "repackage" (redraw marked syllables of a finished build
+    # and package again, no fine-tune; params: {"base_job": ..., "codepoints": [...], "method": ...}).
+    kind: Mapped[str] = mapped_column(String(16), default="build", server_default="build")
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     started_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)

@@ -29,6 +29,7 @@ STATUS_COLOURS: dict[str, tuple[int, int, int]] = {
     "overflow": (230, 159, 0),
     "smudged": (204, 121, 167),
     "outside": (86, 180, 233),
+    "glare": (0, 114, 178),  # a photo problem, like outside
     "missing": (213, 94, 0),
 }
 UNKNOWN_COLOUR = (0, 0, 0)

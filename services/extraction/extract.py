@@ -15,107 +15,66 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import cv2
-import numpy as np
-
 from services.extraction.contact_sheet import contact_sheet
-from services.extraction.ink import RING_OUTER_PX, USABLE, flatten_lighting, read_cells
+from services.extraction.document import decode_document, decode_single
+from services.extraction.ink import USABLE
 from services.extraction.output import write_extraction
-from services.extraction.page_finder import PageFit, detect_markers, fit_page
-from services.extraction.photo import PhotoError, decode_photo
-from services.extraction.photo_quality import blur_sigma, check_quality, marker_contrast, sharpness
+from services.extraction.page_finder import detect_markers, fit_pages
+from services.extraction.photo import PhotoError
+from services.extraction.read_page import read_page
 from services.extraction.results import CellResult, Extraction, PageExtraction
-from templates.layout import TEMPLATE_VERSION, Page, build_layout
-
-SOFT_BELOW_SHARPNESS = 10.0  # readable but soft: say so in the report
-CUBIC_BELOW_SCALE = 0.65  # photo pixels per page pixel below which the page is enlarged bicubically
+from templates.layout import TEMPLATE_VERSION, build_layout
 
 __all__ = ["USABLE", "CellResult", "Extraction", "PageExtraction", "PhotoError", "contact_sheet",
-           "extract_photo", "merge_pages", "write_extraction"]
-
-
-def _visible_cells(page: Page, homography: np.ndarray, size: tuple[int, int]) -> list[bool]:
-    """Whether each cell's box and overflow ring lie inside the photo."""
-    width, height = size
-    corners = []
-    for cell in page.cells:
-        x0, y0, x1, y1 = cell.box
-        m = RING_OUTER_PX
-        corners.append([[x0 - m, y0 - m], [x1 + m, y0 - m], [x1 + m, y1 + m], [x0 - m, y1 + m]])
-    points = cv2.perspectiveTransform(np.asarray(corners, np.float64).reshape(-1, 1, 2), homography)
-    points = points.reshape(len(page.cells), 4, 2)
-    xs, ys = points[..., 0], points[..., 1]
-    inside = np.all((xs >= 0) & (xs <= width - 1) & (ys >= 0) & (ys <= height - 1), axis=1)
-    return [bool(v) for v in inside.tolist()]
-
-
-def _rectify(gray: np.ndarray, fit: PageFit) -> np.ndarray:
-    """The page at 300 dpi, cut out of the photo along the homography (outside the photo: black).
-
-    Bicubic when the photo has much less resolution than the page (it keeps thin lines sharper when
-    enlarging); bilinear otherwise, where it is as good and four times faster.
-    """
-    width, height = fit.page.size_px
-    centre = np.array([[[width / 2, height / 2], [width / 2 + 1, height / 2], [width / 2, height / 2 + 1]]])
-    p = cv2.perspectiveTransform(centre, fit.homography)[0]
-    (ax, ay), (bx, by) = p[1] - p[0], p[2] - p[0]
-    scale = np.sqrt(abs(ax * by - ay * bx))  # photo px per page px
-    interpolation = cv2.INTER_CUBIC if scale < CUBIC_BELOW_SCALE else cv2.INTER_LINEAR
-    return cv2.warpPerspective(gray, fit.homography, fit.page.size_px,
-                               flags=interpolation | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
-                               borderValue=0)
+           "extract_file", "extract_photo", "merge_pages", "write_extraction"]
 
 
 def extract_photo(data: bytes, name: str) -> PageExtraction:
     """Read one photo (image bytes; `name` is only used in the report) of a filled-in template page.
 
-    Returns the page found, a JSON-able report (markers, reprojection error, sharpness, exposure) and one
-    CellResult per cell of that page. Raises PhotoError when the bytes are not a readable photo of a page of
-    the current template, or the photo is too blurry or dark to read.
+    Returns the page found (the one showing most markers, when a photo shows two), a JSON-able report
+    (markers, registration, sharpness, exposure) and one CellResult per cell of that page. Raises PhotoError
+    when the bytes are not a readable photo of a page of the current template, or the photo is too small,
+    blurry or dark to read.
     """
-    gray = decode_photo(data)
-    size = (gray.shape[1], gray.shape[0])
-    fit = fit_page(detect_markers(gray), size)
-    page_gray = _rectify(gray, fit)
-    seen_ids = set(fit.marker_ids)
-    seen_markers = [m for m in fit.page.markers if m.id in seen_ids]
-    sharp = sharpness(page_gray, seen_markers)
-    contrast = marker_contrast(page_gray, seen_markers)
-    flat = flatten_lighting(page_gray)
-    check_quality(sharp, flat.paper_level, contrast)
-    notes = list(fit.notes)
-    if sharp < SOFT_BELOW_SHARPNESS:
-        notes.append(f"the photo is somewhat blurry (sharpness {sharp:.0f}); glyphs will be soft, a sharper "
-                     "photo from closer would be better")
+    gray = decode_single(data)
+    fits = fit_pages(detect_markers(gray), (gray.shape[1], gray.shape[0]))
+    return read_page(gray, fits[0], name)
 
-    visible = _visible_cells(fit.page, fit.homography, size)
-    inks, measures = read_cells(flat, fit.page, visible, blur_sigma(sharp))
-    cells = []
-    for cell, ink in zip(fit.page.cells, inks, strict=True):
-        if ink is None:
-            cells.append(CellResult(cell.char, cell.codepoint, fit.page.page, "outside", None, photo=name))
-        else:
-            cells.append(CellResult(cell.char, cell.codepoint, fit.page.page, ink.status, ink.image,
-                                    ink.ink_ratio, ink.strength, ink.overflow_px, name))
-    counts = Counter(c.status for c in cells)
-    report = {
-        "file": name,
-        "page": fit.page.page,
-        "template_version": TEMPLATE_VERSION,
-        "photo_size": list(size),
-        "markers_found": fit.marker_ids,
-        "markers_expected": [m.id for m in fit.page.markers],
-        "reprojection_error_px": round(fit.reprojection_error_px, 3),
-        "sharpness": round(sharp, 1),
-        "exposure": round(flat.paper_level, 3),
-        "contrast": round(contrast, 3),
-        **measures,
-        "cells": dict(counts),
-        "status": "used",
-        "message": "; ".join([f"page {fit.page.page}: {counts.get('ok', 0)} of {len(cells)} cells read",
-                              *notes]),
-    }
-    return PageExtraction(name, fit.page.page, report, cells)
+
+def extract_file(data: bytes, name: str) -> list[PageExtraction]:
+    """Read every template page in one file: a photo (one page, or two side by side) or a PDF (each of its
+    pages). Names in the report are `name`, or `name (page N of the PDF)`.
+
+    Raises PhotoError naming the PDF page when one of them cannot be read; a photo showing two pages of
+    which only one is readable gives that one, with a note saying so.
+    """
+    images = decode_document(data)
+    pages: list[PageExtraction] = []
+    for index, gray in enumerate(images, start=1):
+        label = name if len(images) == 1 else f"{name} (page {index} of the PDF)"
+        try:
+            fits = fit_pages(detect_markers(gray), (gray.shape[1], gray.shape[0]))
+            read: list[PageExtraction] = []
+            problems: list[str] = []
+            for fit in fits:
+                try:
+                    read.append(read_page(gray, fit, label))
+                except PhotoError as exc:
+                    if len(fits) == 1:
+                        raise
+                    problems.append(f"page {fit.page.page} could not be read ({exc})")
+            if not read:
+                raise PhotoError("; ".join(problems))
+            if problems:
+                first = read[0].report
+                first["message"] = "; ".join([first["message"], *problems])
+            pages += read
+        except PhotoError as exc:
+            if len(images) == 1:
+                raise
+            raise PhotoError(f"page {index} of the PDF: {exc}") from exc
+    return pages
 
 
 def merge_pages(pages: Sequence[PageExtraction]) -> Extraction:

@@ -28,6 +28,7 @@ MIN_COMPONENT_PX = 12  # specks smaller than this are dust or noise, not writing
 EMPTY_MAX_PX = 40  # a box with less ink than this was left blank
 FAINT_STRENGTH = 0.3  # ink whose typical darkness is below this is too light (pencil pressed lightly)
 OVERFLOW_MIN_PX = 20  # pixels of the box's ink beyond its edge that make a cell "overflow"
+OVERFLOW_MARGIN_PX = 5  # ...counted only past the printed frame (3 px) and a pixel or two of registration
 SMUDGED_RATIO = 0.45  # a box more than this much covered is smudged, crossed out or covered
 COVERED_RATIO = 0.7  # paper in a box this much darker than around it is a blot or a thumb, not light
 USABLE = frozenset({"ok"})  # statuses whose glyph image is written out
@@ -39,6 +40,7 @@ STATUS_MEANING = {
     "overflow": "the writing crosses the box edge: write it again inside the box",
     "smudged": "the box is mostly dark (crossed out, smudged or covered)",
     "outside": "the box is not in the photo",
+    "glare": "a reflection on the photo washes this box out: retake the photo without the glare",
     "missing": "no photo of this page",
 }
 
@@ -209,8 +211,13 @@ def _measure(flat: Flattened, page: Page, index: int, profile: np.ndarray, thres
     total[0] = 0
     # Specks are dust or noise; a piece of a stroke that crosses the edge is kept however little is inside.
     kept = (total >= MIN_COMPONENT_PX) & (in_box > 0)
-    crossing = kept & (total - in_box > 0)
-    overflow_px = int((total - in_box)[crossing].sum())
+    # Ink crosses the edge only where it goes past the printed frame: a remnant of the frame itself (a pixel
+    # or two of misregistration) touches the box but never reaches beyond it.
+    near = np.zeros(ink.shape, bool)
+    grown = m - OVERFLOW_MARGIN_PX
+    near[grown:-grown, grown:-grown] = True
+    beyond = np.bincount(labels[~near], minlength=count)
+    overflow_px = int(beyond[kept].sum())
 
     box_labels = labels[m:-m, m:-m]
     mask = kept[box_labels]

@@ -47,6 +47,9 @@ class PageFit:
     markers: list[MarkerSighting]
     reprojection_error_px: float  # RMS corner misfit, in page pixels
     notes: list[str] = field(default_factory=list)
+    # "top" / "bottom" when every marker seen is in the other row: the homography is a first guess only,
+    # to be completed from the box frames (registration.grow_homography).
+    missing_row: str | None = None
 
     @property
     def marker_ids(self) -> list[int]:
@@ -102,7 +105,7 @@ def _refine_corners(gray: np.ndarray, points: np.ndarray) -> np.ndarray:
     return refined
 
 
-def _outline_corners(corners: tuple[tuple[float, float], ...]) -> np.ndarray:
+def outline_corners(corners: tuple[tuple[float, float], ...]) -> np.ndarray:
     """Layout marker corners (centres of the outermost pixels) moved half a pixel out to the square's outline,
     which is what sub-pixel corner refinement finds in a photo."""
     points = np.asarray(corners, dtype=np.float64)
@@ -131,11 +134,10 @@ def choose_page(sightings: list[MarkerSighting]) -> tuple[Page, list[MarkerSight
              for p in sorted(counts) if p != number]
     chosen = {s.position: s for s in current if s.page == number}  # one sighting per position
     markers = sorted(chosen.values(), key=lambda s: s.position)
-    rows = {s.position in TOP_ROW for s in markers}
-    if len(markers) < MIN_MARKERS or len(rows) < 2:
+    if len(markers) < MIN_MARKERS:
         raise PhotoError(
             f"only {len(markers)} of the {len(MARKER_POSITIONS)} black corner squares of page {number} are "
-            "visible (need 3, at the top and the bottom): photograph the whole page without covering them"
+            "visible (need 3): photograph the whole page without covering them"
         )
     return layout.page(number), markers, notes
 
@@ -148,16 +150,20 @@ def fit_page(sightings: list[MarkerSighting], image_size: tuple[int, int]) -> Pa
     """
     page, markers, notes = choose_page(sightings)
     by_id = {m.id: m for m in page.markers}
-    page_points = np.concatenate([_outline_corners(by_id[s.id].corners) for s in markers])
+    page_points = np.concatenate([outline_corners(by_id[s.id].corners) for s in markers])
     photo_points = np.concatenate([s.corners for s in markers]).astype(np.float64)
+    rows = {s.position in TOP_ROW for s in markers}
+    missing_row = None
     homography, _ = cv2.findHomography(page_points, photo_points, 0)
+    if len(rows) < 2:  # one row only: the fit is loose across the page, a first guess for the frames
+        missing_row = "bottom" if True in rows else "top"
     if homography is None:
         raise PhotoError("the corner squares found do not describe a page; "
                          "retake the photo from straight above")
 
     back = cv2.perspectiveTransform(photo_points.reshape(-1, 1, 2), np.linalg.inv(homography)).reshape(-1, 2)
     error = float(np.sqrt(np.mean(np.sum((back - page_points) ** 2, axis=1))))
-    if error > MAX_REPROJECTION_ERROR_PX:
+    if error > MAX_REPROJECTION_ERROR_PX and missing_row is None:
         raise PhotoError(f"the page does not lie flat (corner misfit {error:.0f} px): "
                          "flatten the sheet on a table and retake the photo")
     seen = {s.position for s in markers}
@@ -170,4 +176,23 @@ def fit_page(sightings: list[MarkerSighting], image_size: tuple[int, int]) -> Pa
         inside = bool(np.all((corners >= 0) & (corners < [width, height])))
         where = "is covered or unreadable" if inside else "is (partly) outside the photo"
         notes.append(f"the {MARKER_POSITIONS[position]} square {where}")
-    return PageFit(page, homography, markers, error, notes)
+    return PageFit(page, homography, markers, error, notes, missing_row)
+
+
+def fit_pages(sightings: list[MarkerSighting], image_size: tuple[int, int]) -> list[PageFit]:
+    """Fit every current-template page the photo shows enough markers of (most markers first).
+
+    A photo of two pages side by side gives both; a page with too few markers in view is named in a note of
+    the first. With no readable page at all this raises fit_page's PhotoError (wrong version, no page, too
+    few markers).
+    """
+    current = [s for s in sightings if s.version == TEMPLATE_VERSION and s.page <= len(build_layout().pages)]
+    counts = Counter(s.page for s in current)
+    readable = [number for number, _ in counts.most_common()
+                if len({s.position for s in current if s.page == number}) >= MIN_MARKERS]
+    if len(readable) < 2:
+        return [fit_page(sightings, image_size)]
+    fits = [fit_page([s for s in current if s.page == number], image_size) for number in readable]
+    fits[0].notes += [f"page {p} is also partly in the photo, too little of it to read"
+                      for p in sorted(counts) if p not in readable]
+    return fits

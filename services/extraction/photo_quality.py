@@ -1,4 +1,5 @@
-"""Score how readable a rectified page photo is: sharpness from the marker edges, exposure from the paper."""
+"""Judge whether a page photo can be trusted: sharpness from the marker edges, exposure, pixels per box, glare
+and the edge a photo cut off, so that photo problems get a page-level answer instead of blamed cells."""
 
 from __future__ import annotations
 
@@ -65,3 +66,49 @@ def check_quality(sharp: float, paper_level: float, contrast: float) -> None:
     if contrast < MIN_CONTRAST:
         raise PhotoError(f"the photo has too little contrast (black squares only {contrast:.0%} darker than "
                          "the paper): avoid glare and fog on the lens and retake it")
+
+
+# A writing box narrower than this many photo pixels holds too little detail to judge the writing in it:
+# the page is refused with "move closer" rather than its cells blamed on the writer.
+MIN_BOX_PHOTO_PX: float = 40.0
+SOFT_BOX_PHOTO_PX: float = 52.0  # ...and below this the report suggests moving closer
+# A reflection lifts the paper towards white and washes the ink out long before the paper clips: a box
+# whose paper is near white and well above the lighting around it is under glare. The lighting around is a
+# wide median of the paper map: it keeps a shadow's edge and a gradient (neither is glare) and drops a spot.
+GLARE_LEVEL: int = 240  # paper grey level (0-255) a box must reach...
+GLARE_ABOVE: float = 18.0  # ...rising this many levels above the lighting around it
+GLARE_WINDOW: int = 101  # median window (paper-map pixels, 8 page px each): wider than a glare spot
+
+
+def check_scale(box_photo_px: float) -> str | None:
+    """Raise PhotoError when the boxes are too few pixels wide to read; return a note when they are few."""
+    if box_photo_px < MIN_BOX_PHOTO_PX:
+        raise PhotoError(f"the page is too small in the photo (each box is only {box_photo_px:.0f} pixels "
+                         f"wide, need {MIN_BOX_PHOTO_PX:.0f}): move closer so the page fills the frame, "
+                         "and retake it")
+    if box_photo_px < SOFT_BOX_PHOTO_PX:
+        return (f"the page is small in the photo (boxes {box_photo_px:.0f} pixels wide): move closer for "
+                "sharper glyphs")
+    return None
+
+
+def glare_boxes(paper: np.ndarray, step: int, boxes: Sequence[tuple[int, int, int, int]]) -> list[bool]:
+    """Which boxes a reflection washes out, from the paper brightness map (uint8, 1/`step` of the page)."""
+    level = paper.astype(np.float64)
+    lighting = cv2.medianBlur(paper, min(GLARE_WINDOW, (min(paper.shape) - 1) | 1)).astype(np.float64)
+    found = []
+    for x0, y0, x1, y1 in boxes:
+        window = (slice(y0 // step, -(-y1 // step)), slice(x0 // step, -(-x1 // step)))
+        found.append(float(level[window].max()) >= GLARE_LEVEL
+                     and float((level[window] - lighting[window]).max()) >= GLARE_ABOVE)
+    return found
+
+
+def cut_edge(centres: np.ndarray, outside: Sequence[bool], size: tuple[int, int]) -> str | None:
+    """Which edge of the page ("top", "left", ...) the cells outside the photo lie along, or None."""
+    if not any(outside):
+        return None
+    mean = np.mean(centres[np.asarray(outside)], axis=0) / np.asarray(size) - 0.5
+    if abs(mean[0]) > abs(mean[1]):
+        return "left" if mean[0] < 0 else "right"
+    return "top" if mean[1] < 0 else "bottom"

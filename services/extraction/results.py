@@ -58,7 +58,8 @@ class PageExtraction:
         cells it shows (not cut off or covered). Photos of one page show the same writing; this is what
         differs.
         """
-        shown = sum(c.status not in ("outside", "smudged") for c in self.cells) / max(1, len(self.cells))
+        hidden = ("outside", "smudged", "glare")
+        shown = sum(c.status not in hidden for c in self.cells) / max(1, len(self.cells))
         return float(self.report["sharpness"]) * shown
 
 

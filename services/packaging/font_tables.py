@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from fontTools.agl import UV2AGL
+from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
 from fontTools.fontBuilder import FontBuilder
 from fontTools.misc.timeTools import timestampFromString
 from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -33,6 +34,8 @@ DESCENDER = -220
 CAP_HEIGHT, X_HEIGHT = 700, 500  # OS/2 defaults when H or x was not written
 NOTDEF_ADVANCE = 500
 MAX_NAME_LENGTH = 63
+DESCRIPTION = "Handwriting font made with geulssi."
+LANGUAGE_SYSTEMS = "languagesystem DFLT dflt;\nlanguagesystem hang dflt;\nlanguagesystem latn dflt;\n"
 KOREAN = 0x0412  # Windows language id for Korean (name table)
 CODE_PAGE_LATIN1, CODE_PAGE_KOREAN_WANSUNG = 0, 19  # OS/2 ulCodePageRange1 bits
 
@@ -86,11 +89,20 @@ def _notdef() -> Glyph:
     return pen.glyph()
 
 
-def build_font(glyphs: Mapping[int, tuple[Glyph, int]], family: str) -> bytes:
+def build_font(
+    glyphs: Mapping[int, tuple[Glyph, int]],
+    family: str,
+    *,
+    notes: str = DESCRIPTION,
+    features: str = "",
+    unmapped: Mapping[str, tuple[Glyph, int]] | None = None,
+) -> bytes:
     """Return the TTF bytes of a font with `glyphs` ({code point: (glyph, advance)}) named `family`.
 
-    Space (U+0020) and no-break space (U+00A0) are added when absent. Raises ValueError for a bad name
-    or an empty glyph set.
+    Space (U+0020) and no-break space (U+00A0) are added when absent. `notes` becomes the name table's
+    description; `features` is OpenType feature code (kerning, contextual alternates) compiled into
+    GPOS/GSUB for every script; `unmapped` holds glyphs without a code point ({name: (glyph, advance)},
+    e.g. alternates), placed after the mapped ones. Raises ValueError for a bad name or an empty glyph set.
     """
     family = check_family_name(family)
     if not glyphs:
@@ -99,9 +111,12 @@ def build_font(glyphs: Mapping[int, tuple[Glyph, int]], family: str) -> bytes:
     for blank in (0x20, 0xA0):
         entries.setdefault(blank, (TTGlyphPen(None).glyph(), SPACE_ADVANCE))
     cmap = {cp: glyph_name(cp) for cp in sorted(entries)}
-    order = [".notdef", *cmap.values()]
+    extra = dict(sorted((unmapped or {}).items()))
+    order = [".notdef", *cmap.values(), *extra]
     outlines = {".notdef": _notdef(), **{cmap[cp]: entries[cp][0] for cp in cmap}}
     advances = {".notdef": NOTDEF_ADVANCE, **{cmap[cp]: entries[cp][1] for cp in cmap}}
+    outlines.update({name: glyph for name, (glyph, _) in extra.items()})
+    advances.update({name: advance for name, (_, advance) in extra.items()})
 
     fb = FontBuilder(UNITS_PER_EM, isTTF=True)
     fb.setupGlyphOrder(order)
@@ -124,7 +139,7 @@ def build_font(glyphs: Mapping[int, tuple[Glyph, int]], family: str) -> bytes:
             "fullName": {"en": full_name, "ko": full_name},
             "version": f"Version {VERSION:.3f}",
             "psName": ps_name,
-            "description": "Handwriting font made with geulssi.",
+            "description": notes,
         },
         mac=False,
     )
@@ -155,6 +170,8 @@ def build_font(glyphs: Mapping[int, tuple[Glyph, int]], family: str) -> bytes:
     gasp = newTable("gasp")
     gasp.gaspRange = {0xFFFF: 0x000F}  # smooth and grid-fit at every size (there is no hinting)
     fb.font["gasp"] = gasp
+    if features:
+        addOpenTypeFeaturesFromString(fb.font, LANGUAGE_SYSTEMS + features)
     fb.font.recalcTimestamp = False  # keep `modified` at TIMESTAMP
     out = io.BytesIO()
     fb.font.save(out)

@@ -1,13 +1,17 @@
 """Decides where each traced glyph sits in the font: its scale, offset and advance width in font units.
 
-Hangul syllables get a fixed 1000-unit advance. One robust scale per image kind maps the median ink
-extent to HANGUL_EXTENT; a glyph keeps the writer's size relative to that median, clamped into
-HANGUL_SIZE_BAND; its ink is centred horizontally and on the line y = HANGUL_CENTRE_Y.
+Hangul syllables are proportional, like the Nanum handwriting fonts: the advance is the ink width plus
+HANGUL_SIDE_BEARING on each side. One robust scale per image kind maps the median *written* syllable's
+ink extent to HANGUL_EXTENT; each syllable keeps the writer's size relative to that median (generated
+syllables are compared with written ones of the same vowel and final, `metrics.size_model`), and only
+true outliers are pulled in. The ink is centred on the line y = HANGUL_CENTRE_Y.
 
 Latin letters, digits and punctuation sit on the baseline printed in the writing box
-(`templates.layout.LATIN_BASELINE`). One scale per writer brings the median cap height to CAP_HEIGHT;
-capitals and x-height letters that stray from their median are pulled back into LATIN_SIZE_BAND
-(about the baseline); advances are the ink width plus side bearings.
+(`templates.layout.LATIN_BASELINE`). They are sized against the Hangul as written when the pixel scale
+of the writing boxes is known (`latin_units`), else the median cap height becomes CAP_HEIGHT. Each class
+(capitals, x-height letters, ascenders, digits) keeps its own measured height; a letter that strays from
+its class median is pulled back into LATIN_SIZE_BAND (about the baseline); advances are the ink width
+plus side bearings in proportion to the cap height.
 
     >>> placements, problems = place_hangul({0xAC00: traced_ga, 0xD55C: traced_han})
     >>> placements[0xAC00].apply(points)      # source pixels (y up) -> font units
@@ -15,38 +19,44 @@ capitals and x-height letters that stray from their median are pulled back into 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
 
 from models.glyph_space import ABSURD_SIZE, BLOT_INK_FRACTION
+from services.packaging.metrics import size_model
 from services.packaging.trace import TracedGlyph
+from templates.charset import HANGUL as TEMPLATE_HANGUL
 from templates.layout import LATIN_BASELINE, LATIN_XHEIGHT
 
 UNITS_PER_EM = 1000
-HANGUL_ADVANCE = 1000
-HANGUL_EXTENT = 840  # font units for the median syllable's max(width, height)
-HANGUL_CENTRE_Y = 360  # the median syllable spans -60..780: Latin caps (0..700) sit mid-line
-# Size relative to the median is kept inside this band: simple syllables (이, 고) stay smaller than
-# complex ones (뷁) but leave no holes in a line. A glyph scaled up to the band also gets thicker
-# strokes, so the band is not narrower. 1.12 * 840 still fits the advance.
-HANGUL_SIZE_BAND = (0.7, 1.12)
+# Measured on pretraining handwriting fonts (docs/QUALITY.md "Typesetting"): median syllable ink height
+# ~0.8 em, ink centre at 0.41 of it above the baseline (Nanum Pen Script, Nanum Brush Script), cap height
+# ~0.75 of it; over the 7 proportional handwriting faces of pretrain.tsv the median side bearings
+# together are 0.074 of it and the median space 0.32 of it.
+HANGUL_EXTENT = 800  # font units for the median written syllable's max(width, height)
+HANGUL_CENTRE_Y = 330
+HANGUL_SIDE_BEARING = 30  # each side: 0.037 x HANGUL_EXTENT
+HANGUL_MIN_ADVANCE = 250
 HANGUL_ABSURD = ABSURD_SIZE  # beyond these ratios a syllable is a generation failure, not style
 CANONICAL_SIZE = 128  # generated glyphs: `models.glyph_space.SIZE`, scaled per writer already
 MAX_INK_FRACTION = BLOT_INK_FRACTION  # ink over more than this share of the image is a blot
+TEMPLATE_SYLLABLES = frozenset(ord(ch) for ch in TEMPLATE_HANGUL)
 
-CAP_HEIGHT = 700
-X_HEIGHT = 500  # used only when a writer gave no capitals and no digits
+CAP_HEIGHT = 600  # when the Hangul gives no scale: 0.75 x HANGUL_EXTENT
+X_HEIGHT = 430  # used only when a writer gave no capitals and no digits
 LATIN_SIZE_BAND = (0.85, 1.15)
-LATIN_MAX_EXTENT = 2.2 * CAP_HEIGHT  # taller or wider than this is a mistake (a stroke across the box)
-SIDE_BEARING = 60
-MIN_ADVANCE = 200  # narrow marks (. , ' |) still get room around them
-SPACE_ADVANCE = 300
+LATIN_MAX_EXTENT = 2.2  # cap heights: taller or wider than this is a mistake (a stroke across the box)
+SIDE_BEARING = 0.07  # of the cap height, each side (Nanum Pen 0.065, Brush 0.05, Barunpen 0.09)
+MIN_ADVANCE = 0.3  # of the cap height: narrow marks (. , ' |) still get room around them
+SPACE_ADVANCE = 260
 
 CAPITALS = "ABDEFHIKLMNPRTUVWXZ"  # flat tops, no descender: a clean cap-height sample
 X_LETTERS = "acemnorsuvwxz"  # no ascender, no descender
+# Each class is pulled towards its own median top (x-height letters with descenders share the x-height).
+LATIN_CLASSES = (CAPITALS + "CGJOQSY", X_LETTERS + "gpqy", "bdfhklt", "0123456789")
 DIGITS = "0123456789"
 
 
@@ -98,41 +108,79 @@ def _split_usable(glyphs: Mapping[int, TracedGlyph]) -> tuple[dict[int, TracedGl
     return usable, problems
 
 
-def _extent(glyph: TracedGlyph) -> float:
-    """Return max(width, height) of the ink box as a fraction of the image's size."""
-    assert glyph.bbox is not None
-    x0, y0, x1, y1 = glyph.bbox
-    return max(x1 - x0, y1 - y0) / max(glyph.width, glyph.height)
+def _written_set(cps: Collection[int], canonical: bool, written: Collection[int] | None) -> set[int]:
+    """Return which of `cps` were written by hand: writing boxes always; canonical ones when listed."""
+    if not canonical:
+        return set(cps)
+    listed = TEMPLATE_SYLLABLES if written is None else written
+    return {cp for cp in cps if cp in listed}
 
 
-def place_hangul(glyphs: Mapping[int, TracedGlyph]) -> tuple[dict[int, Placement], dict[int, str]]:
-    """Place Hangul syllables; return (placements, problems) keyed by code point.
+def hangul_units(
+    glyphs: Mapping[int, TracedGlyph], written: Collection[int] | None = None
+) -> dict[bool, float]:
+    """Return font units per source pixel for each image kind present (True: canonical, False: box).
 
-    A glyph with a problem (no ink, a blot, an absurd size) gets a reason and no placement.
+    The median extent of the written syllables of a kind (all of them when fewer than 10 were written)
+    becomes HANGUL_EXTENT.
     """
-    usable, problems = _split_usable(glyphs)
-    # Generated (canonical) glyphs and written writing boxes were drawn at different scales: each
-    # kind gets its own median so neither distorts the other.
+    usable, _ = _split_usable(glyphs)
+    units: dict[bool, float] = {}
+    for canonical, cps in _groups(usable).items():
+        hand = _written_set(cps, canonical, written)
+        basis = [cp for cp in cps if cp in hand] if len(hand) >= 10 else cps
+        units[canonical] = HANGUL_EXTENT / median(_extent_px(usable[cp]) for cp in basis)
+    return units
+
+
+def _groups(usable: Mapping[int, TracedGlyph]) -> dict[bool, list[int]]:
+    """Split code points by image kind: canonical (generated, 128 px) or writing box."""
     groups: dict[bool, list[int]] = {}
     for cp, glyph in usable.items():
-        canonical = glyph.width == glyph.height == CANONICAL_SIZE
-        groups.setdefault(canonical, []).append(cp)
+        groups.setdefault(glyph.width == glyph.height == CANONICAL_SIZE, []).append(cp)
+    return groups
+
+
+def _extent_px(glyph: TracedGlyph) -> float:
+    """Return max(width, height) of the ink box in source pixels."""
+    assert glyph.bbox is not None
+    x0, y0, x1, y1 = glyph.bbox
+    return max(x1 - x0, y1 - y0)
+
+
+def place_hangul(
+    glyphs: Mapping[int, TracedGlyph], *, written: Collection[int] | None = None
+) -> tuple[dict[int, Placement], dict[int, str]]:
+    """Place Hangul syllables; return (placements, problems) keyed by code point.
+
+    `written` lists the canonical (128 px) syllables that were written by hand rather than generated
+    (default: the template's syllables); writing-box images always count as written. A glyph with a
+    problem (no ink, a blot, an absurd size) gets a reason and no placement.
+    """
+    usable, problems = _split_usable(glyphs)
+    units = hangul_units(usable, written)
     placements: dict[int, Placement] = {}
-    for cps in groups.values():
-        typical = median(_extent(usable[cp]) for cp in cps)
-        for cp in cps:
-            glyph = usable[cp]
-            ratio = _extent(glyph) / typical
+    # Generated (canonical) glyphs and written writing boxes were drawn at different scales: each
+    # kind gets its own median so neither distorts the other.
+    for canonical, cps in _groups(usable).items():
+        typical = HANGUL_EXTENT / units[canonical]
+        hand = _written_set(cps, canonical, written)
+        ratios = {cp: _extent_px(usable[cp]) / typical for cp in cps}
+        for cp, ratio in ratios.items():
             if not HANGUL_ABSURD[0] <= ratio <= HANGUL_ABSURD[1]:
                 problems[cp] = f"ink is {ratio:.2f} times the median syllable size"
-                continue
-            kept = min(max(ratio, HANGUL_SIZE_BAND[0]), HANGUL_SIZE_BAND[1])
-            scale = HANGUL_EXTENT * kept / (ratio * typical * max(glyph.width, glyph.height))
-            assert glyph.bbox is not None
-            x0, y0, x1, y1 = glyph.bbox
-            dx = HANGUL_ADVANCE / 2 - scale * (x0 + x1) / 2
+        sane = {cp: r for cp, r in ratios.items() if cp not in problems}
+        model = size_model(
+            {cp: r for cp, r in sane.items() if cp in hand},
+            {cp: r for cp, r in sane.items() if cp not in hand},
+        )
+        for cp, ratio in sane.items():
+            scale = units[canonical] * model.kept(ratio, written=cp in hand) / ratio
+            x0, y0, x1, y1 = usable[cp].bbox  # type: ignore[misc]
+            advance = max(round((x1 - x0) * scale + 2 * HANGUL_SIDE_BEARING), HANGUL_MIN_ADVANCE)
+            dx = (advance - (x1 - x0) * scale) / 2 - scale * x0
             dy = HANGUL_CENTRE_Y - scale * (y0 + y1) / 2
-            placements[cp] = Placement(scale, dx, dy, HANGUL_ADVANCE)
+            placements[cp] = Placement(scale, dx, dy, advance)
     return placements, problems
 
 
@@ -149,11 +197,13 @@ def _median_top(glyphs: Mapping[int, TracedGlyph], chars: str, baseline: float) 
 
 
 def place_latin(
-    glyphs: Mapping[int, TracedGlyph], *, baseline: float = LATIN_BASELINE
+    glyphs: Mapping[int, TracedGlyph], *, baseline: float = LATIN_BASELINE, units_per_px: float | None = None
 ) -> tuple[dict[int, Placement], dict[int, str]]:
     """Place Latin writing-box glyphs on the font baseline; return (placements, problems) by code point.
 
     `baseline` is the printed baseline's distance from the box top as a fraction of its height.
+    `units_per_px` (font units per writing-box pixel, from the writer's Hangul boxes) keeps Latin and
+    Hangul at the sizes they were written; without it the median cap height becomes CAP_HEIGHT.
     """
     if not 0 < baseline < 1:
         raise ValueError(f"the Latin baseline must lie inside the writing box (0..1), got {baseline}")
@@ -161,8 +211,10 @@ def place_latin(
     caps = _median_top(usable, CAPITALS, baseline)
     digits = _median_top(usable, DIGITS, baseline)
     xheight = _median_top(usable, X_LETTERS, baseline)
-    # Font units per box height, from the best sample this writer gave us.
-    if caps is not None:
+    # Font units per box height, from the Hangul if we may, else from the best sample this writer gave.
+    if units_per_px is not None and usable:
+        units = units_per_px * median(g.height for g in usable.values())
+    elif caps is not None:
         units = CAP_HEIGHT / caps
     elif digits is not None:
         units = CAP_HEIGHT / digits
@@ -170,21 +222,28 @@ def place_latin(
         units = X_HEIGHT / xheight
     else:  # punctuation only: trust the printed x-height guide
         units = X_HEIGHT / (baseline - LATIN_XHEIGHT)
+    if caps or digits:
+        cap_units = units * (caps or digits)  # type: ignore[operator]
+    else:
+        cap_units = units * xheight / 0.72 if xheight else CAP_HEIGHT  # a typical x-height : cap height
+    side, narrowest = SIDE_BEARING * cap_units, MIN_ADVANCE * cap_units
+    typical = {cls: _median_top(usable, cls, baseline) for cls in LATIN_CLASSES}
     placements: dict[int, Placement] = {}
     for cp, glyph in usable.items():
         assert glyph.bbox is not None
         x0, y0, x1, y1 = glyph.bbox
         scale = units / glyph.height
-        typical = caps if chr(cp) in CAPITALS else xheight if chr(cp) in X_LETTERS else None
+        cls = next((c for c in LATIN_CLASSES if chr(cp) in c), None)
         top = y1 / glyph.height - (1 - baseline)
-        if typical is not None and top > 0:
-            ratio = top / typical
+        class_top = typical.get(cls) if cls else None
+        if class_top is not None and top > 0:
+            ratio = top / class_top
             scale *= min(max(ratio, LATIN_SIZE_BAND[0]), LATIN_SIZE_BAND[1]) / ratio
         width, height = (x1 - x0) * scale, (y1 - y0) * scale
-        if max(width, height) > LATIN_MAX_EXTENT:
-            problems[cp] = f"ink is {max(width, height) / CAP_HEIGHT:.1f} times the cap height"
+        if max(width, height) > LATIN_MAX_EXTENT * cap_units:
+            problems[cp] = f"ink is {max(width, height) / cap_units:.1f} times the cap height"
             continue
-        advance = max(round(width + 2 * SIDE_BEARING), MIN_ADVANCE)
+        advance = max(round(width + 2 * side), round(narrowest))
         dx = (advance - width) / 2 - x0 * scale
         dy = -(1 - baseline) * glyph.height * scale
         placements[cp] = Placement(scale, dx, dy, advance)

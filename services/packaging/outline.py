@@ -11,6 +11,7 @@ holes counter-clockwise, as TrueType's non-zero fill expects.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fontTools.pens.cu2quPen import Cu2QuPen
@@ -77,3 +78,31 @@ def to_tt_glyph(traced: TracedGlyph, placement: Placement) -> Glyph:
     if glyph.numberOfContours == 0:
         raise ValueError("the glyph's outline vanished when it was converted (it had no area)")
     return glyph
+
+
+def outline_all(
+    traced: Mapping[int, TracedGlyph], placements: Mapping[int, Placement], broken: dict[int, str]
+) -> dict[int, tuple[Glyph, int]]:
+    """Outline every placed glyph: {code point: (TrueType glyph, advance)}; failures go into `broken`."""
+    glyphs: dict[int, tuple[Glyph, int]] = {}
+    for cp, placement in placements.items():
+        try:
+            glyphs[cp] = (to_tt_glyph(traced[cp], placement), placement.advance)
+        except ValueError as exc:
+            broken[cp] = str(exc)
+    return glyphs
+
+
+def outline_alternates(
+    placed: Mapping[tuple[int, int], tuple[TracedGlyph, Placement]],
+) -> dict[tuple[int, int], tuple[Glyph, int]]:
+    """Outline placed alternates: {(code point, k): (glyph, advance)}; a cycle stops at a failed one."""
+    outlines: dict[tuple[int, int], tuple[Glyph, int]] = {}
+    for (cp, k), (glyph, placement) in sorted(placed.items()):
+        if k > 1 and (cp, k - 1) not in outlines:
+            continue
+        try:
+            outlines[cp, k] = (to_tt_glyph(glyph, placement), placement.advance)
+        except ValueError:
+            continue
+    return outlines

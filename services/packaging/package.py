@@ -1,9 +1,12 @@
 """The package stage: a directory of `U+XXXX.png` glyph images -> an installable font (TTF, WOFF2, preview).
 
-Reads every glyph image, traces it (trace.py), places it (normalize.py), turns it into a TrueType glyph
-(outline.py), builds the tables (font_tables.py) and renders a preview (preview.py). Glyphs that cannot
-be used are left out of the font and listed in the report with a reason; expected characters without
-an image are listed as missing. It is fatal only when no Hangul syllable at all is usable.
+Reads every glyph image, traces it (trace.py), places it (normalize.py, typeset.py: proportional
+Hangul, Latin sized against it, the 51 jamo cut from the syllables, simple marks for missing . , ? !
+and digits, alternates), turns it into a TrueType glyph (outline.py), adds pair kerning (kerning.py) and
+`calt` alternates (variants.py), builds the tables (font_tables.py) and renders a preview (preview.py).
+Glyphs that cannot be used are left out of the font and listed in the report with a reason; expected
+characters without an image are listed as missing, and `coverage` says what the font lacks or draws.
+It is fatal only when no Hangul syllable at all is usable.
 
     >>> report = package_font(Path("glyphs/"), Path("out/hong.ttf"), "Hong Gildong")
     >>> report.ttf, report.woff2, report.preview, report.broken
@@ -15,20 +18,32 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-from fontTools.ttLib.tables._g_l_y_f import Glyph
 from PIL import Image
 
+from services.packaging.coverage import MissingChar, coverage_report
 from services.packaging.font_tables import build_font, check_family_name
-from services.packaging.normalize import Placement, is_hangul, is_latin, place_hangul, place_latin
-from services.packaging.outline import to_tt_glyph
+from services.packaging.hand import load_hand
+from services.packaging.jamo import is_jamo
+from services.packaging.kerning import kern_feature
+from services.packaging.normalize import SIDE_BEARING, is_hangul, is_latin
+from services.packaging.outline import outline_all, outline_alternates
 from services.packaging.preview import preview_png
 from services.packaging.trace import TracedGlyph, trace_glyph
+from services.packaging.typeset import (
+    cap_height,
+    drawn_marks,
+    font_notes,
+    place_alternates,
+    place_cut_jamo,
+    place_written,
+)
+from services.packaging.variants import ALT_FILE, alt_glyph_name, calt_feature, scan_alternates
 from services.packaging.woff2 import encode_woff2
 
 GLYPH_FILE = re.compile(r"U\+([0-9A-F]{4,6})\.png")
@@ -60,6 +75,10 @@ class PackageReport:
     broken: tuple[GlyphIssue, ...]  # images present but unusable
     missing: tuple[int, ...]  # expected code points with no image (the system font will stand in)
     ignored: tuple[str, ...]  # files in the directory that are not U+XXXX.png
+    jamo_count: int = 0  # compatibility jamo cut from the syllables
+    alternates: int = 0  # alternate glyphs that `calt` cycles through
+    drawn: tuple[int, ...] = ()  # characters drawn as simple marks because the writer's were missing
+    coverage: tuple[MissingChar, ...] = ()  # characters of the font's set it lacks or substitutes
     # Seconds per step (trace, normalize, tables, preview, total): wall clock, and CPU of this process
     # (tracing workers not included).
     seconds: dict[str, float] = field(default_factory=dict)
@@ -79,7 +98,7 @@ def scan_glyph_dir(glyph_dir: Path) -> tuple[dict[int, Path], list[str]]:
         match = GLYPH_FILE.fullmatch(path.name)
         if match and path.is_file():
             images[int(match.group(1), 16)] = path
-        elif not path.name.startswith("."):
+        elif not path.name.startswith(".") and not ALT_FILE.fullmatch(path.name):
             ignored.append(path.name)
     if not images:
         found = f"it holds {len(ignored)} other files, e.g. {ignored[0]}" if ignored else "it is empty"
@@ -167,6 +186,8 @@ def _trace_images(
     for cp, path in images.items():
         if is_hangul(cp) or is_latin(cp):
             items.append((cp, path))
+        elif is_jamo(cp):
+            broken[cp] = "image not used: the font's standalone jamo are cut from its own syllables"
         else:
             broken[cp] = "not in the font's character set (Hangul syllables and printable ASCII)"
     step = max(len(items) // 100, 1)
@@ -180,34 +201,6 @@ def _trace_images(
     return hangul, latin
 
 
-def _outlines(
-    traced: dict[int, TracedGlyph], broken: dict[int, str], glyph_dir: Path
-) -> dict[int, tuple[Glyph, int]]:
-    """Place and outline the traced glyphs: {code point: (TrueType glyph, advance)}.
-
-    Raises ValueError when not a single Hangul syllable survives.
-    """
-    placements: dict[int, Placement] = {}
-    for place, group in (
-        (place_hangul, {cp: g for cp, g in traced.items() if is_hangul(cp)}),
-        (place_latin, {cp: g for cp, g in traced.items() if is_latin(cp)}),
-    ):
-        placed, problems = place(group)
-        placements.update(placed)
-        broken.update(problems)
-    glyphs: dict[int, tuple[Glyph, int]] = {}
-    for cp, placement in placements.items():
-        try:
-            glyphs[cp] = (to_tt_glyph(traced[cp], placement), placement.advance)
-        except ValueError as exc:
-            broken[cp] = str(exc)
-    if not any(is_hangul(cp) for cp in glyphs):
-        issues = [f"U+{cp:04X}: {why}" for cp, why in sorted(broken.items()) if is_hangul(cp)]
-        detail = f" ({'; '.join(issues[:3])})" if issues else ""
-        raise ValueError(f"no usable Hangul syllable in {glyph_dir}{detail}")
-    return glyphs
-
-
 def package_font(
     glyph_dir: Path,
     out_ttf: Path,
@@ -215,13 +208,20 @@ def package_font(
     *,
     progress: Progress | None = None,
     workers: int = 1,
+    written: Collection[int] | None = None,
+    hangul_box_scale: float | None = None,
+    variants: bool = True,
 ) -> PackageReport:
     """Build FONT.ttf, FONT.woff2 and FONT-preview.png from a directory of glyph images.
 
     `out_ttf` must end in .ttf; its directory is created if needed. `progress` is called with the
-    fraction done (0..1). `workers` > 1 traces on that many processes. Raises ValueError for a bad
-    name, a directory without glyph images, or when no Hangul syllable is usable; nothing is
-    written then.
+    fraction done (0..1). `workers` > 1 traces on that many processes. `written` lists the canonical
+    Hangul images that were written by hand and `hangul_box_scale` is the writer's canonical pixels per
+    writing-box pixel (`glyph_space.writer_scale`), which sizes Latin against Hangul as written; when
+    neither is given they are read from the directory's `.hand.json` if the build saved one (else: the
+    template's syllables, and Latin sized on its own). `variants` takes `U+XXXX.altK.png` images in as
+    alternates cycled by `calt`. Raises ValueError for a bad name, a directory without glyph images, or
+    when no Hangul syllable is usable; nothing is written then.
     """
     glyph_dir, out_ttf = Path(glyph_dir), Path(out_ttf)
     family = check_family_name(family_name)
@@ -230,13 +230,43 @@ def package_font(
     report = progress or (lambda fraction: None)
     clock = _Stopwatch()
     images, ignored = scan_glyph_dir(glyph_dir)
+    if written is None and hangul_box_scale is None:
+        written, hangul_box_scale = load_hand(glyph_dir)  # saved by the build flow, if it was
     broken: dict[int, str] = {}
     hangul, latin = _trace_images(images, workers, report, broken)
     clock.lap("trace")
-    glyphs = _outlines({**hangul, **latin}, broken, glyph_dir)
+    traced = {**hangul, **latin}
+    placements, problems = place_written(traced, written, hangul_box_scale)
+    broken.update(problems)
+    jamo_traced, jamo_placed, jamo_sources = place_cut_jamo(images, load_glyph_image)
+    marks = drawn_marks(traced, placements)
+    traced.update(jamo_traced)
+    placements.update(jamo_placed)
+    for cp, (mark, placement) in marks.items():
+        traced[cp], placements[cp] = mark, placement
+    glyphs = outline_all(traced, placements, broken)
+    if not any(is_hangul(cp) for cp in glyphs):
+        issues = [f"U+{cp:04X}: {why}" for cp, why in sorted(broken.items()) if is_hangul(cp)]
+        detail = f" ({'; '.join(issues[:3])})" if issues else ""
+        raise ValueError(f"no usable Hangul syllable in {glyph_dir}{detail}")
+    drawn = tuple(sorted(cp for cp in marks if cp in glyphs))
+    found = scan_alternates(glyph_dir) if variants else {}
+    extra = outline_alternates(place_alternates(found, traced, placements, jamo_sources, load_glyph_image))
     clock.lap("normalize")  # placement and outline conversion
     report(0.92)
-    ttf = build_font(glyphs, family)
+    counts: dict[int, int] = {}
+    for cp, k in extra:
+        counts[cp] = max(counts.get(cp, 0), k)
+    gap = 2 * SIDE_BEARING * cap_height(traced, placements)
+    features = kern_feature(glyphs, gap=gap, also=[alt_glyph_name(cp, k) for cp, k in extra if is_hangul(cp)])
+    features += calt_feature(counts)
+    ttf = build_font(
+        glyphs,
+        family,
+        notes=font_notes(drawn),
+        features=features,
+        unmapped={alt_glyph_name(cp, k): outline for (cp, k), outline in extra.items()},
+    )
     woff2 = encode_woff2(ttf)
     clock.lap("tables")
     report(0.97)
@@ -255,10 +285,14 @@ def package_font(
         woff2=woff2_path,
         preview=preview_path,
         hangul_count=sum(1 for cp in glyphs if is_hangul(cp)),
-        latin_count=sum(1 for cp in glyphs if is_latin(cp)),
+        latin_count=sum(1 for cp in glyphs if is_latin(cp) and cp not in drawn),
         broken=tuple(GlyphIssue(cp, why) for cp, why in sorted(broken.items())),
         missing=tuple(cp for cp in EXPECTED if cp not in images),
         ignored=tuple(ignored),
+        jamo_count=sum(1 for cp in glyphs if is_jamo(cp)),
+        alternates=len(extra),
+        drawn=drawn,
+        coverage=tuple(coverage_report(cp for cp in glyphs if cp not in drawn)),
         seconds=clock.wall,
         cpu_seconds=clock.cpu,
     )

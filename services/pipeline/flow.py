@@ -22,7 +22,9 @@ from models.finetune import finetune
 from models.generate import generate
 from models.glyph_files import glyph_filename, write_png
 from models.repair import repair_generated
+from services.packaging.alternates import draw_alternates
 from services.packaging.font_tables import check_family_name
+from services.packaging.hand import save_hand
 from services.packaging.package import package_font
 
 STAGES = ("finetune", "generate", "trace", "normalize", "package")  # the stages a job reports
@@ -44,6 +46,7 @@ class BuildOptions:
     device: str | None = None  # None: CUDA when present, else CPU
     base_weights: Path | None = None  # None: the committed pretrained weights
     workers: int = 1  # processes for tracing
+    variants: bool = True  # alternates of frequent syllables, cycled by `calt`
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ class FontFiles:
     seconds: dict[str, float] = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # glyphs the font had to leave out, and why
     repaired: tuple[str, ...] = ()  # generated syllables that were replaced, and how
+    # Kept so that a re-package needs no fine-tune: the writer's generator and every traced glyph image.
+    checkpoint: Path | None = None
+    glyph_dir: Path | None = None
 
 
 def build_font(
@@ -107,6 +113,8 @@ def build_font(
     generate(checkpoint, glyph_dir, written=glyphs, device=options.device, progress=timed("generate"))
     kept = set(glyph_space.inked_syllables(glyphs))  # generate keeps these as written
     repaired = repair_generated(glyph_dir, checkpoint, base_weights, skip=kept, device=options.device)
+    if options.variants:  # handwriting never repeats: 2 alternates of frequent syllables for `calt`
+        draw_alternates(checkpoint, base_weights, glyph_dir, device=options.device)
     done("generate")
     for cp, image in glyphs.items():  # written Latin glyphs join the generated Hangul as they are
         if not hangul.is_syllable(cp):
@@ -120,8 +128,15 @@ def build_font(
                 report(stage, min((fraction - begin) / (end - begin), 1.0))
                 return
 
+    # The written syllables set the writer's sizes, and Latin is sized against them (kept for re-packages).
+    save_hand(glyph_dir, kept, glyph_space.writer_scale(glyph_space.inked_syllables(glyphs).values()))
     result = package_font(
-        glyph_dir, workdir / "font.ttf", family_name, progress=packaging, workers=options.workers
+        glyph_dir,
+        workdir / "font.ttf",
+        family_name,
+        progress=packaging,
+        workers=options.workers,
+        variants=options.variants,
     )
     for stage, _, _, timing_key in PACKAGE_SPANS:
         seconds[stage] = result.seconds.get(timing_key, 0.0)
@@ -133,4 +148,51 @@ def build_font(
         seconds=seconds,
         problems=tuple(f"U+{issue.codepoint:04X}: {issue.reason}" for issue in result.broken),
         repaired=tuple(f"U+{cp:04X}: {how}" for cp, how in sorted(repaired.items())),
+        checkpoint=checkpoint,
+        glyph_dir=glyph_dir,
+    )
+
+
+def repackage_font(
+    glyph_dir: Path,
+    checkpoint: Path,
+    workdir: Path,
+    family_name: str,
+    codepoints: list[int],
+    *,
+    attempt: int = 0,
+    options: BuildOptions | None = None,
+    progress: Progress | None = None,
+) -> FontFiles:
+    """Redraw the syllables a writer marked as wrong in a finished build's glyphs, then trace, normalize
+    and package again: no fine-tune, so it takes seconds to a minute rather than many minutes."""
+    from services.pipeline.redraw import redraw_syllables
+
+    options = options or BuildOptions()
+    report = progress or (lambda stage, fraction: None)
+    started = time.perf_counter()
+    report("redraw", 0.0)
+    base_weights = options.base_weights or models.weights_path()
+    redrawn = redraw_syllables(
+        glyph_dir, checkpoint, base_weights, codepoints, attempt=attempt, device=options.device
+    )
+    seconds = {"redraw": time.perf_counter() - started}
+    report("redraw", 1.0)
+
+    def packaging(fraction: float) -> None:
+        report("package", fraction)
+
+    result = package_font(
+        glyph_dir, Path(workdir) / "font.ttf", family_name, progress=packaging, workers=options.workers
+    )
+    seconds["package"] = sum(result.seconds.get(key, 0.0) for _, _, _, key in PACKAGE_SPANS)
+    return FontFiles(
+        ttf=result.ttf,
+        woff2=result.woff2,
+        preview=result.preview,
+        seconds=seconds,
+        problems=tuple(f"U+{issue.codepoint:04X}: {issue.reason}" for issue in result.broken),
+        repaired=tuple(f"U+{cp:04X}: {how}" for cp, how in sorted(redrawn.items())),
+        checkpoint=Path(checkpoint),
+        glyph_dir=Path(glyph_dir),
     )

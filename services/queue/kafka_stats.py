@@ -89,15 +89,11 @@ def _collect(settings: Settings, deadline_seconds: float) -> KafkaStats:
     try:
         groups = {g["group_id"]: g for g in admin.list_groups()}
         group = groups.get(settings.consumer_group)
-        committed: dict[int, int] = {}
-        if group is not None:
-            offsets = admin.list_group_offsets({settings.consumer_group: None})[settings.consumer_group]
-            committed = {
-                tp.partition: meta.offset
-                for tp, meta in offsets.items()
-                if tp.topic == settings.jobs_topic and meta.offset >= 0
-            }
-        members = _members(admin, settings.consumer_group) if group is not None else []
+        # Tansu lists no groups at all, even one with members consuming: an unlisted group is not taken
+        # to be empty. Its committed offsets and members are asked for anyway (members: None, "unknown",
+        # where the broker cannot describe groups), never reported as "members 0".
+        committed = _committed(admin, settings.consumer_group, settings.jobs_topic)
+        members = _members(admin, settings.consumer_group)
 
         consumer = KafkaConsumer(
             bootstrap_servers=servers,
@@ -130,6 +126,18 @@ def _collect(settings: Settings, deadline_seconds: float) -> KafkaStats:
         admin.close()
         if consumer is not None:
             consumer.close()
+
+
+def _committed(admin: Any, group: str, topic: str) -> dict[int, int]:
+    """The group's committed offset per partition of `topic` (empty when it never committed)."""
+    try:
+        offsets = admin.list_group_offsets({group: None})[group]
+    except Exception as exc:
+        log.debug("list_group_offsets failed (%s); no committed offsets", exc)
+        return {}
+    return {
+        tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0
+    }
 
 
 def _members(admin: Any, group: str) -> list[str] | None:

@@ -25,9 +25,11 @@ import numpy as np
 from services.config import Settings
 from services.db import jobs, outbox, queries
 from services.db.session import Database, is_outage, utcnow
+from services.db.tables import REPACKAGE
 from services.queue.messages import DeadLetter, JobMessage
 from services.storage import ArtifactStore, result_key, result_prefix
-from services.worker.policy import RetryPolicy, StageClock, TimeLimitExceeded
+from services.pipeline.kept import keep_build, run_repackage
+from services.worker.policy import REPACKAGE_WEIGHTS, RetryPolicy, StageClock, TimeLimitExceeded
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,7 @@ class JobHandler:
     options: Any = None
     owner: str = ""
     device: str | None = None  # recorded on the job; the builder picks its own when options say nothing
+    repackager: Any = None  # services.pipeline.flow.repackage_font, or a stand-in in unit tests
 
     def __post_init__(self) -> None:
         self.owner = self.owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -118,7 +121,11 @@ class JobHandler:
                 return Outcome.SKIPPED
             font = queries.get_font(session, job.font_id)
             family = font.name if font else "geulssi"
-            pngs = queries.ok_glyph_images(session, job.font_id)
+            params = dict(job.params or {}) if job.kind == REPACKAGE else None
+            if params is not None:  # a re-package starts from a finished build's kept files, not the glyphs
+                base = jobs.get_job(session, str(params.get("base_job", "")))
+                params["base_prefix"] = base.result_prefix if base is not None else None
+            pngs = queries.ok_glyph_images(session, job.font_id) if params is None else {}
         log.info(
             "job %s claimed (attempt %d of %d, %d glyphs)",
             job.id,
@@ -128,13 +135,22 @@ class JobHandler:
         )
         self.current_job = job.id
         try:
-            return self._run(job.id, job.font_id, job.attempts, family, pngs)
+            return self._run(job.id, job.font_id, job.attempts, family, pngs, params)
         finally:
             self.current_job = None
 
-    def _run(self, job_id: str, font_id: str, attempt: int, family: str, pngs: dict[int, bytes]) -> Outcome:
+    def _run(
+        self,
+        job_id: str,
+        font_id: str,
+        attempt: int,
+        family: str,
+        pngs: dict[int, bytes],
+        params: dict[str, Any] | None = None,
+    ) -> Outcome:
+        """Build (or, with `params`, re-package) the font; store its files and what a later fix needs."""
         lease = LeaseKeeper(self, job_id)
-        clock = StageClock()
+        clock = StageClock(REPACKAGE_WEIGHTS if params is not None else None)
         prefix = result_prefix(font_id, job_id, attempt)
         started = time.monotonic()
         last_write = [0.0]
@@ -157,9 +173,23 @@ class JobHandler:
             builder = self.builder or default_builder()
             options = self.options if self.options is not None else default_build_options(self.settings)
             with tempfile.TemporaryDirectory(prefix=f"geulssi-{job_id}-", dir=self.settings.work_dir) as tmp:
-                files = builder(glyphs, Path(tmp), family, options=options, progress=progress)
+                if params is None:
+                    files = builder(glyphs, Path(tmp), family, options=options, progress=progress)
+                else:
+                    files = run_repackage(
+                        self.store,
+                        params.get("base_prefix"),
+                        Path(tmp),
+                        family,
+                        params,
+                        options=options,
+                        progress=progress,
+                        repackager=self.repackager,
+                    )
                 for kind in ("ttf", "woff2", "preview"):
                     self.store.put(result_key(prefix, kind), Path(getattr(files, kind)).read_bytes())
+                kept = (getattr(files, "checkpoint", None), getattr(files, "glyph_dir", None))
+                keep_build(self.store, prefix, *kept)
             clock.finish(getattr(files, "seconds", None))
             with self.db.session() as session:
                 done = jobs.finish_job(session, job_id, self.owner, prefix, clock.timings, utcnow())

@@ -50,12 +50,15 @@ STAGE_WEIGHTS: dict[str, float] = {
     "normalize": 0.04,
     "package": 0.04,
 }
+# The same for a re-package (marked syllables redrawn, then traced and packaged again; no fine-tune).
+REPACKAGE_WEIGHTS: dict[str, float] = {"redraw": 0.1, "package": 0.9}
 
 
 class StageClock:
     """Tracks the current stage, when each stage started and how long each one took (seconds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, weights: dict[str, float] | None = None) -> None:
+        self.weights = weights or STAGE_WEIGHTS
         self._now = time.monotonic
         self.stage: str | None = None
         self.fraction = 0.0
@@ -72,7 +75,7 @@ class StageClock:
         fraction = min(max(float(fraction), 0.0), 1.0)
         if stage in self._done and stage != self.stage:
             return False
-        order = list(STAGE_WEIGHTS)
+        order = list(self.weights)
         if stage in order and self.stage in order and order.index(stage) < order.index(self.stage):
             return False
         changed = stage != self.stage
@@ -100,11 +103,11 @@ class StageClock:
     @property
     def overall(self) -> float:
         """Progress of the whole build, 0..1: finished stages plus the current one's fraction."""
-        if self.stage not in STAGE_WEIGHTS:
+        if self.stage not in self.weights:
             return 1.0 if self.stage is None and self._done else 0.0
         # Stages come in order, so every stage before the current one is done even if it never
         # reported (a builder may skip one).
-        order = list(STAGE_WEIGHTS)
-        done = sum(STAGE_WEIGHTS[s] for s in order[: order.index(self.stage)])
-        current = STAGE_WEIGHTS[self.stage] * self.fraction
-        return round(min((done + current) / sum(STAGE_WEIGHTS.values()), 1.0), 4)
+        order = list(self.weights)
+        done = sum(self.weights[s] for s in order[: order.index(self.stage)])
+        current = self.weights[self.stage] * self.fraction
+        return round(min((done + current) / sum(self.weights.values()), 1.0), 4)

@@ -38,12 +38,12 @@ class LiveServer:
 def serve_live(tmp_path: Path, **settings_overrides: object) -> Iterator[LiveServer]:
     """The app on a real socket (embedded SQLite, no Kafka), with any Settings overrides; stopped after."""
     port = free_port()
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'g.db'}",
-        storage_dir=tmp_path / "artifacts",
-        kafka_bootstrap_servers="",
-        **settings_overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "database_url": f"sqlite:///{tmp_path / 'g.db'}",
+        "storage_dir": tmp_path / "artifacts",
+        "kafka_bootstrap_servers": "",
+    }
+    settings = Settings(**{**values, **settings_overrides})  # type: ignore[arg-type]
     db = Database(settings.database_url)
     migrate.upgrade(db.engine)
     store = LocalArtifactStore(settings.storage_dir)
@@ -112,3 +112,35 @@ def service(tmp_path: Path) -> Iterator[Service]:
         broker.stop()
         db.dispose()
         drop_database(url)
+
+
+@dataclass
+class LiveService:
+    server: LiveServer
+    worker: WorkerService
+
+
+@pytest.fixture
+def live_service(tmp_path: Path) -> Iterator[LiveService]:
+    """The app on a real socket for the browser, with its outbox relay, a Tansu broker and one real worker
+    (SQLite, as `geulssi serve` runs it), fine-tuning briefly so a whole build takes minutes, not tens."""
+    broker = LocalBroker(free_port())
+    broker.start()
+    try:
+        with serve_live(
+            tmp_path,
+            work_dir=tmp_path,
+            kafka_bootstrap_servers=broker.bootstrap,
+            kafka_session_timeout_ms=2000,
+            kafka_heartbeat_interval_ms=500,
+            relay_interval_seconds=0.2,
+            finetune_steps=20,
+            max_attempts=1,
+        ) as server:
+            worker = WorkerService(server.settings, server.db, server.store, with_relay=False).start()
+            try:
+                yield LiveService(server, worker)
+            finally:
+                worker.stop()
+    finally:
+        broker.stop()

@@ -82,6 +82,8 @@ def test_the_operator_page_shows_the_queue_workers_and_failures(
     assert "<td>finetune</td><td>1</td><td>95 s</td><td>95 s</td>" in dom
     assert "Kafka unavailable: no Kafka broker configured" in dom
     assert "<td>kim</td><td>pause</td>" in dom  # the audit log
+    # each running job with its stage, progress and elapsed time
+    assert f"<td>{running}</td><td>build</td><td>starting</td><td>0%</td>" in dom
     assert "dead letters (7 days): 1" in dom and all(q not in dom for q in queued)
 
     shot = tmp_path / "ops.png"

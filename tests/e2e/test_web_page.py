@@ -74,7 +74,8 @@ def test_an_opened_project_shows_its_page_report(live_server: LiveServer, tmp_pa
     assert f'<code id="project-id">{created["id"]}</code>' in dom
     assert "브라우저 시험" in dom
     assert f"한글 {ok} / 200" in dom
-    assert f"1쪽 / page 1: {ok} / 100 읽음" in dom
+    assert f"{ok} / 100칸 읽음" in dom.split('id="page-card-1"', 1)[1].split('id="page-card-2"', 1)[0]
+    assert "아직 올리지 않았습니다" in dom.split('id="page-card-2"', 1)[1]  # never uploaded, and says so
     assert 'alt="page 1 contact sheet" src="blob:' in dom  # the sheet was fetched with the token
 
     shot = tmp_path / "page.png"

@@ -18,6 +18,7 @@ from models.fontset import quick_glyphset
 from models.generate import generate
 from models.glyph_files import read_glyph_dir, write_png
 from models.pretrain import PretrainConfig, export, pretrain
+from models.tensors import to_tensor
 from services.cli.main import main as cli
 
 torch.set_num_threads(1)
@@ -28,7 +29,10 @@ pytestmark = pytest.mark.skipif(not fontset.SOURCE.local_path().is_file(), reaso
 def base_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny pretrained generator (32 px, ngf 8) trained for a few seconds."""
     tmp = tmp_path_factory.mktemp("pretrain")
-    cfg = PretrainConfig(ngf=8, ndf=8, style_dim=16, batch=8, shift=1, max_steps=40, threads=1)
+    cfg = PretrainConfig(
+        ngf=8, ndf=8, style_dim=16, jamo_dim=4, synthetic_per_font=2, batch=8, shift=1, max_steps=40,
+        threads=1, precision="fp32",
+    )
     final = pretrain(quick_glyphset(), tmp / "ckpt", cfg)
     return export(final, tmp / "generator.pt")
 
@@ -47,14 +51,56 @@ def writer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_pretrain_resumes(tmp_path: Path) -> None:
+def test_pretrain_resumes_from_the_lean_state(tmp_path: Path) -> None:
     data = quick_glyphset(n_syllables=20)
-    cfg = PretrainConfig(ngf=8, ndf=8, style_dim=16, batch=4, shift=1, max_steps=5, threads=1)
+    cfg = PretrainConfig(
+        ngf=8, ndf=8, style_dim=16, jamo_dim=4, synthetic_per_font=2, batch=4, shift=1, max_steps=5,
+        threads=1, precision="fp32",
+    )
     first = pretrain(data, tmp_path, cfg)
-    second = pretrain(data, tmp_path, PretrainConfig(**{**cfg.__dict__, "max_steps": 8}), resume=True)
-    assert first.name == "step-0000005.pt" and second.name == "step-0000008.pt"
-    assert (tmp_path / "step-0000008.json").is_file()
-    assert torch.load(second, weights_only=False)["config"]["ngf"] == 8
+    blob = torch.load(first, weights_only=False)
+    assert blob["step"] == 5 and blob["images"] == 20
+    assert all(v.dtype == torch.float16 for v in blob["generator"].values() if v.is_floating_point())
+    second = pretrain(data, tmp_path, PretrainConfig(**{**cfg.__dict__, "max_steps": 3}), resume=True)
+    assert second == first  # one current state, replaced
+    blob = torch.load(second, weights_only=False)
+    assert blob["step"] == 8 and blob["images"] == 32 and blob["config"]["ngf"] == 8
+    handwriting = [f for f in data.fonts if f["style_class"].startswith("handwriting")]
+    assert handwriting and len(blob["writers"]) == 2 * len(handwriting)  # two writers per handwriting face
+    assert (tmp_path / "state.json").is_file() and (tmp_path / "samples.png").is_file()
+
+
+def test_resume_refuses_other_glyphs(tmp_path: Path) -> None:
+    cfg = PretrainConfig(ngf=8, ndf=8, style_dim=16, jamo_dim=0, synthetic_per_font=0, batch=2, max_steps=1,
+                         threads=1, precision="fp32")
+    pretrain(quick_glyphset(n_syllables=20), tmp_path, cfg)
+    with pytest.raises(ValueError, match="different glyph cache"):
+        pretrain(quick_glyphset(n_syllables=30), tmp_path, cfg, resume=True)
+
+
+def test_warm_start_draws_what_the_old_generator_drew(tmp_path: Path) -> None:
+    """A generator without jamo inputs (like v1), warm-started into one with them, draws the same glyphs."""
+    from models.checkpoints import export_generator
+    from models.networks import Generator, init_weights
+    from models.pretrain import Trainer
+
+    data = quick_glyphset()
+    old = Generator(data.size, 8, len(data.fonts), 16)
+    init_weights(old)
+    meta = {"fonts": data.fonts, "source_font": data.source_font}
+    weights = export_generator(old, meta, tmp_path / "v1.pt")
+    old, _ = load_generator(weights)  # as stored (fp16 weights)
+    cfg = PretrainConfig(ngf=8, ndf=8, style_dim=16, jamo_dim=6, synthetic_per_font=3, precision="fp32")
+    trainer = Trainer.fresh(data, cfg, torch.device("cpu"))
+    trainer.warm_start(weights, data)
+    source = to_tensor(data.source[:4])
+    styles = torch.tensor([0, 1, 2, 0])
+    jamo = torch.from_numpy(hangul.jamo_ids([int(c) for c in data.codepoints[:4]]))
+    with torch.no_grad():
+        before = old(source, styles)
+        after = trainer.g.eval()(source, styles, jamo)
+    assert torch.allclose(before, after, atol=1e-5)
+    assert trainer.g.styles.num_embeddings == len(data.fonts) + len(trainer.writers)
 
 
 def test_finetune_then_generate_subset(base_weights: Path, writer_dir: Path, tmp_path: Path) -> None:
@@ -104,7 +150,7 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_quick_pretrain_finetune_generate(writer_dir: Path, tmp_path: Path) -> None:
     ckpt = tmp_path / "ckpt"
-    assert cli(["pretrain", "--quick", "--max-steps", "10", "--ckpt-dir", str(ckpt)]) == 0
+    assert cli(["pretrain", "--quick", "--max-steps", "10", "--state-dir", str(ckpt)]) == 0
     assert (
         cli(
             [

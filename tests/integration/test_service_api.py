@@ -144,7 +144,7 @@ def test_auth_refusals_reveal_nothing(client: TestClient) -> None:
     ("name", "data", "status", "words"),
     [
         ("x.gif", b"GIF89a" + b"\0" * 100, 415, "only JPEG and PNG"),
-        ("x.heic", b"\0\0\0\x18ftypheic" + b"\0" * 100, 415, "HEIC"),
+        ("x.heic", b"\0\0\0\x18ftypheic" + b"\0" * 100, 422, "HEIC"),
         ("x.jpg", b"", 422, "empty"),
         ("x.jpg", b"\xff\xd8\xff" + b"\0" * 100, 422, "not a readable image"),
     ],

@@ -135,6 +135,15 @@ def raw_pages_post(content: bytes, content_type: str) -> Send:
     )
 
 
+def raw_part(file_name: bytes, data: bytes) -> tuple[bytes, str]:
+    """A multipart body of one "photos" part, file name bytes as given (httpx would escape odd ones)."""
+    body = (
+        b'--zz\r\nContent-Disposition: form-data; name="photos"; filename="' + file_name + b'"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n" + data + b"\r\n--zz--\r\n"
+    )
+    return body, "multipart/form-data; boundary=zz"
+
+
 def create_raw(content: bytes, content_type: str = "application/json") -> Send:
     return lambda s: s.client.post("/api/fonts", content=content, headers={"Content-Type": content_type})
 
@@ -155,11 +164,11 @@ CASES: list[Bad] = [
     Bad("BMP", 415, "only JPEG and PNG", photo("scan.bmp", corpus.bmp)),
     Bad("TIFF", 415, "only JPEG and PNG", photo("scan.tif", corpus.tiff)),
     Bad("WebP", 415, "only JPEG and PNG", photo("page.webp", corpus.webp)),
-    Bad("HEIC named .jpg", 415, "HEIC", photo("IMG_0001.jpg", corpus.heic_garbage)),
+    Bad("HEIC named .jpg", 422, "HEIC", photo("IMG_0001.jpg", corpus.heic_garbage)),
     Bad("SVG with a script", 415, "only JPEG and PNG", photo("x.svg", corpus.svg_with_script)),
     Bad("HTML named .png", 415, "only JPEG and PNG", photo("index.png", corpus.html_page)),
     Bad("zip of photos", 415, "only JPEG and PNG", photo("pages.zip", corpus.zip_file)),
-    Bad("the template PDF", 415, "only JPEG and PNG", photo("template.pdf", corpus.pdf_file)),
+    Bad("a broken PDF", 422, "the PDF cannot be opened", photo("template.pdf", corpus.pdf_file)),
     # broken or hostile images
     Bad(
         "truncated JPEG",
@@ -209,6 +218,12 @@ CASES: list[Bad] = [
     Bad("unicode file name", 415, "사진 ① 🖋.jpg", photo("사진 ① 🖋.jpg", corpus.text_file)),
     Bad("path traversal file name", 415, "only JPEG", photo("../../../../etc/passwd.jpg", corpus.text_file)),
     Bad("absolute path file name", 415, "only JPEG", photo("/tmp/evil.jpg", corpus.html_page)),
+    Bad(
+        "NUL and control characters in the file name",
+        415,
+        "scanpage.jpg: only JPEG",
+        raw_pages_post(*raw_part(b"scan\x00page\x07\x1b.jpg", b"hello")),
+    ),
     # the form
     Bad("wrong field name", 422, "photos", lambda s: s.upload(("page.jpg", s.photos[2]), field="photo")),
     Bad(
@@ -240,6 +255,20 @@ CASES: list[Bad] = [
         lambda s: s.client.post(f"/api/fonts/{s.font_id}/pages", headers=s.auth, json={"photos": ["x.jpg"]}),
     ),
     Bad("text/plain body", 422, "photos", raw_pages_post(b"page1.jpg", "text/plain")),
+    Bad(
+        "empty multipart body",
+        422,
+        'field named "photos"',
+        raw_pages_post(b"", "multipart/form-data; boundary=zz"),
+    ),
+    Bad(
+        "multipart body cut short",
+        422,
+        'field named "photos"',
+        raw_pages_post(
+            raw_part(b"a.jpg", b"\xff\xd8\xff" * 100)[0][:150], "multipart/form-data; boundary=zz"
+        ),
+    ),
     Bad(
         "multipart without a boundary",
         400,
@@ -324,6 +353,12 @@ CASES: list[Bad] = [
         404,
         "page 3 has not been uploaded",
         lambda s: s.client.get(f"/api/fonts/{s.font_id}/pages/3/sheet.png", headers=s.auth),
+    ),
+    Bad(
+        "sheet of a page number past 64 bits",
+        422,
+        "page must be at most",
+        lambda s: s.client.get(f"/api/fonts/{s.font_id}/pages/{2**70}/sheet.png", headers=s.auth),
     ),
     Bad(
         "sheet of page 'one'",

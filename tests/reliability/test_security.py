@@ -282,10 +282,16 @@ def test_every_answer_has_a_safe_type_and_nosniff(site: Site, photos: dict[int, 
             served.append(path)
             kind = response.headers.get("content-type", "").split(";")[0]
             assert response.headers.get("x-content-type-options") == "nosniff", path
+            assert response.headers.get("x-frame-options") == "DENY", path  # nothing may be framed
+            assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", ""), path
+            if path.startswith("/api/") and response.status_code >= 400:
+                assert response.headers.get("cache-control") == "no-store", path
             if kind == "text/html":  # only our own pages, never anything under /api
                 assert not path.startswith("/api/") and response.status_code == 200, path
             elif kind == "text/plain":
                 assert path == "/metrics", path
+            elif kind == "image/svg+xml":  # an SVG is a document: it may run nothing at all
+                assert "default-src 'none'" in response.headers["content-security-policy"], path
             else:
                 assert kind in SAFE_TYPES, (path, kind)
             # The upload itself is never served back, whatever it was called or claimed to be.

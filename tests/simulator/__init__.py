@@ -17,7 +17,8 @@ Options (all keyword, all optional; unset camera values are drawn from the seed)
                fill (share of the frame), light (gradient 0-0.5), shadow (0-0.6), blur (sigma, photo px),
                noise (sigma, 8-bit levels), quality (JPEG), hide_marker (position index 0-5, a thumb
                covers it), shift ((dx, dy) share of the frame: push the page partly out of the photo),
-               exif_orientation (1, 3, 6, 8: pixels stored turned, EXIF says how to undo)
+               exif_orientation (1, 3, 6, 8: pixels stored turned, EXIF says how to undo),
+               bend (sag of the sheet in mm, e.g. 2.5: not flat), glare (0-1: a bright reflection spot)
   other        camera_seed (same sheet, another photo), marker_version (print another template
                version's markers, e.g. "v0")
 """

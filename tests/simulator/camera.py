@@ -1,4 +1,5 @@
-"""Photograph a filled page like a phone: perspective, lighting, shadow, blur, noise, JPEG, EXIF rotation."""
+"""Photograph a filled page like a phone: perspective, a bent sheet, lighting, shadow, glare, blur, noise,
+JPEG, EXIF rotation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from templates.layout import Page
+from tests.simulator.paper import add_glare, bent_map, sag_field
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Camera:
     hide_marker: int | tuple[int, ...] | None = None  # position index (or indices) of markers under a thumb
     shift: tuple[float, float] = (0.0, 0.0)  # page centred, then moved by this share of the frame (out of it)
     exif_orientation: int = 1  # 1 (none), 3, 6 or 8: pixels stored turned, EXIF tag says how to undo it
+    bend: float = 0.0  # sag of the sheet in mm (0 = flat): a smooth arch, seen in the camera's perspective
+    glare: float = 0.0  # strength of a bright reflection spot on the page, 0 (none) .. 1 (burnt white)
 
 
 def _draw(rng: np.random.Generator, value: float | None, low: float, high: float) -> float:
@@ -36,6 +40,12 @@ def _draw(rng: np.random.Generator, value: float | None, low: float, high: float
 
 def page_to_photo(page: Page, camera: Camera, rng: np.random.Generator) -> np.ndarray:
     """Return the 3x3 homography (page px -> photo px) of a pinhole camera looking at the page at an angle."""
+    return _pose(page, camera, rng)[0]
+
+
+def _pose(page: Page, camera: Camera, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The homography (page px -> photo px) and the camera's position (x, y, z in page px, z towards the
+    camera, the page's centre at the origin): where a bent sheet's lifted points are seen from."""
     width, height = page.size_px
     rotation = _draw(rng, camera.rotation, -12, 12)
     tilt = np.radians(_draw(rng, camera.tilt, 0, 30))
@@ -62,7 +72,10 @@ def page_to_photo(page: Page, camera: Camera, rng: np.random.Generator) -> np.nd
     if camera.shift != (0.0, 0.0):  # shifted from the centre of the frame, so the cut is predictable
         where = np.array([0.5, 0.5]) + frame * np.asarray(camera.shift) / np.maximum(slack, 1e-9)
     placed += slack * where
-    return cv2.getPerspectiveTransform(corners.astype(np.float32), placed.astype(np.float32))
+    homography = cv2.getPerspectiveTransform(corners.astype(np.float32), placed.astype(np.float32))
+    # points3 = turn @ page point; the camera sits at (0, 0, -distance) in that frame.
+    centre = turn.T @ np.array([0.0, 0.0, -distance])
+    return homography, np.array([centre[0], centre[1], -centre[2]])
 
 
 def _background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -116,7 +129,7 @@ def _thumb(photo: np.ndarray, page: Page, position: int, homography: np.ndarray,
 def photograph(image: np.ndarray, page: Page, camera: Camera,
                rng: np.random.Generator) -> tuple[bytes, np.ndarray]:
     """Return (JPEG bytes, homography page px -> upright photo px) of a 300-dpi page taken by `camera`."""
-    homography = page_to_photo(page, camera, rng)
+    homography, eye = _pose(page, camera, rng)
     size = camera.size
     # Shrink the page (area-averaging, as a sensor does) to a little above the photo's resolution first, so
     # the warp neither aliases nor spends time on pixels the camera cannot resolve.
@@ -130,12 +143,23 @@ def photograph(image: np.ndarray, page: Page, camera: Camera,
         small_to_page = np.array([[1 / scale, 0, offset], [0, 1 / scale, offset], [0, 0, 1]])
         to_photo = homography @ small_to_page
     photo = _background(size, rng)
-    cv2.warpPerspective(source.astype(np.float32), to_photo, size, dst=photo, flags=cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_TRANSPARENT)
+    if camera.bend > 0:  # a bent sheet: every photo pixel looked up through the sag, then in the source
+        height_at = sag_field(page.size_px, camera.bend, rng)
+        map_x, map_y = bent_map(homography, eye, page.size_px, size, height_at)
+        page_to_source = np.linalg.inv(to_photo) @ homography
+        map_x, map_y = (page_to_source[i, 0] * map_x + page_to_source[i, 1] * map_y + page_to_source[i, 2]
+                        for i in (0, 1))
+        cv2.remap(source.astype(np.float32), map_x.astype(np.float32), map_y.astype(np.float32),
+                  cv2.INTER_LINEAR, dst=photo, borderMode=cv2.BORDER_TRANSPARENT)
+    else:
+        cv2.warpPerspective(source.astype(np.float32), to_photo, size, dst=photo, flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_TRANSPARENT)
     hidden = camera.hide_marker
     for position in (hidden,) if isinstance(hidden, int) else hidden or ():
         _thumb(photo, page, position, homography, rng)
     photo *= _illumination(size, camera, rng)
+    if camera.glare > 0:
+        add_glare(photo, homography, page.size_px, camera.glare, rng)
     blur = _draw(rng, camera.blur, 0.5, 1.1)
     if blur > 0:
         photo = cv2.GaussianBlur(photo, (0, 0), blur)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from services.cli.main import main
+from services.extraction.photo import register_heif
 from tests.simulator import simulate
 
 
@@ -61,3 +64,21 @@ def test_photos_are_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["extract", "--out", "somewhere"])
     assert exit_info.value.code == 2
+
+
+def test_a_pdf_scan_and_a_heic_photo_are_read(good_photo: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    register_heif()
+    page = Image.open(good_photo).convert("RGB")
+    pdf, heic = tmp_path / "scan.pdf", tmp_path / "IMG_0001.HEIC"
+    page.save(pdf, "PDF", resolution=150.0)
+    buffer = io.BytesIO()
+    simulated = Image.open(io.BytesIO(simulate(1, seed=22, size=(1600, 1200)).jpeg)).convert("RGB")
+    simulated.save(buffer, "HEIF", quality=95)
+    heic.write_bytes(buffer.getvalue())
+    out = tmp_path / "result"
+    assert main(["extract", str(pdf), str(heic), "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert sorted(p["page"] for p in report["photos"]) == [1, 3]
+    assert sum(c["status"] == "ok" for c in report["cells"]) >= 190
+    assert "glyphs written" in capsys.readouterr().out

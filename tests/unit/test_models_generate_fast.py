@@ -13,8 +13,8 @@ from models import generate as gen
 from models.checkpoints import load_generator
 from models.glyph_files import read_glyph_dir
 from models.networks import Generator
-from models.pretrain import to_images, to_tensor
 from models.source import source_glyphs
+from models.tensors import to_images, to_tensor
 
 torch.set_num_threads(1)
 pytestmark = pytest.mark.skipif(

@@ -1,4 +1,4 @@
-"""Tests for models.metrics: SSIM, L1, ink IoU and the OCR edit distance."""
+"""Tests for models.metrics: SSIM, L1, ink IoU, the OCR edit distance and character error rate."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ def test_scores_order_by_similarity() -> None:
     assert metrics.ink_iou(a, near) > metrics.ink_iou(a, far) == 0.0
     scores = metrics.mean_scores(np.stack([a, a]), np.stack([near, far]))
     assert set(scores) == {"ssim", "l1", "iou"} and 0 < scores["iou"] < 1
+
+
+def test_char_error_rate_ignores_whitespace() -> None:
+    assert metrics.char_error_rate("오늘 아침", "오늘아침") == 0.0
+    assert metrics.char_error_rate("오늘\n아침", "오늘 아침") == 0.0
+    assert metrics.char_error_rate("오늘아", "오늘아침") == 0.25
+    assert metrics.char_error_rate("", "가나") == 1.0
+    assert metrics.char_error_rate("가나다라", "가나") == 1.0  # insertions count too
 
 
 def test_edit_distance() -> None:

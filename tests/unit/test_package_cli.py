@@ -24,7 +24,10 @@ def test_builds_the_three_files_and_reports_gaps(tmp_path: Path, capsys: pytest.
     )
     captured = capsys.readouterr()
     assert f"wrote {out}" in captured.out
-    assert "12 Hangul syllables and 21 Latin characters" in captured.out
+    assert "12 Hangul syllables, 21 Latin characters and 5 jamo" in captured.out
+    # 0 and 1 were written, the other digits are drawn; letters nobody wrote are listed as lacking.
+    assert "drawn as simple marks with the writer's pen: 23456789" in captured.err
+    assert "the font will lack 65 characters" in captured.err and "BCDEFG" in captured.err
     assert "warning: left out U+AC02 '갂': no ink in the image" in captured.err
     assert "no image for 11159 Hangul syllables and 73 Latin characters" in captured.err
 
@@ -77,3 +80,17 @@ def test_name_and_out_are_required(capsys: pytest.CaptureFixture[str]) -> None:
         main(["package", str(GLYPHS)])
     assert exit_info.value.code == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_alternates_are_used_unless_no_variants(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    glyphs = tmp_path / "glyphs"
+    shutil.copytree(GLYPHS, glyphs)
+    shutil.copy(glyphs / "U+AC01.png", glyphs / "U+AC00.alt1.png")  # any drawing will do as an alternate
+    assert main(["package", str(glyphs), "--out", str(tmp_path / "a.ttf"), "--name", "A"]) == 0
+    with_variants = capsys.readouterr()
+    # 가 and the ㄱ cut from it (no 기 in the fixtures) both get an alternate
+    assert "(+2 alternates)" in with_variants.out and "ignored" not in with_variants.err
+    assert (
+        main(["package", str(glyphs), "--out", str(tmp_path / "b.ttf"), "--name", "B", "--no-variants"]) == 0
+    )
+    assert "+" not in capsys.readouterr().out.splitlines()[-1]

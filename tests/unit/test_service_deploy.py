@@ -17,7 +17,7 @@ def compose() -> dict:  # type: ignore[type-arg]
 
 def test_services_and_their_order() -> None:
     services = compose()["services"]
-    assert set(services) == {"db", "kafka", "migrate", "api", "worker"}
+    assert set(services) == {"db", "kafka", "minio", "minio-init", "migrate", "api", "worker"}
     assert services["migrate"]["command"] == ["geulssi", "migrate"]
     for name in ("api", "worker"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
@@ -27,6 +27,18 @@ def test_services_and_their_order() -> None:
     assert services["db"]["image"].startswith("mysql:8")
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
+
+
+def test_artifacts_live_in_minio_not_on_a_shared_volume() -> None:
+    services = compose()["services"]
+    assert services["minio"]["image"].startswith("minio/minio")
+    assert "mc mb --ignore-existing store/geulssi" in services["minio-init"]["entrypoint"][-1]
+    assert services["minio-init"]["depends_on"]["minio"]["condition"] == "service_healthy"
+    for name in ("api", "worker"):
+        assert services[name]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+        assert services[name]["environment"]["GEULSSI_STORAGE_URL"] == "s3://geulssi/artifacts"
+        assert services[name]["environment"]["GEULSSI_S3_ENDPOINT_URL"] == "http://minio:9000"
+        assert not services[name].get("volumes"), f"{name} should share no disk with the others"
 
 
 def test_the_worker_reserves_a_gpu() -> None:

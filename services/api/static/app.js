@@ -1,29 +1,20 @@
-// The geulssi page's behaviour: keeps the project (id + token) in localStorage and talks to the JSON API.
+// The geulssi page's behaviour: keeps the project (id + token) in localStorage and talks to the JSON API; every message
+// appears at the control it concerns, in Korean and English.
 "use strict";
 
 const STORE_KEY = "geulssi.font";
-const STATUS_KO = {
-  ok: "읽음", empty: "빈 칸", faint: "너무 흐림", overflow: "칸 밖으로 나감", smudged: "번짐·가려짐",
-  outside: "사진 밖", missing: "사진 없음", "not uploaded": "아직 안 올림",
-};
-const STAGE_KO = {
-  finetune: "손글씨 학습 (fine-tune)", generate: "11,172자 생성 (generate)", trace: "윤곽 그리기 (trace)",
-  normalize: "다듬기 (normalize)", package: "폰트 파일 만들기 (package)",
-};
-const STATE_KO = {
-  queued: "대기 중 (queued)", running: "만드는 중 (running)", succeeded: "완성 (done)",
-  failed: "실패 (failed)", cancelled: "취소됨 (cancelled)",
-};
-
+const TITLE = document.title;
 const $ = (id) => document.getElementById(id);
 let project = null; // {id, token, name}
+let status = null; // the last GET /api/fonts/{id}
+let journey = null; // the last GET /api/fonts/{id}/journey
 let pollTimer = null;
 let loadedFontJob = null;
-
-function say(text, isError = false) {
-  $("message").textContent = text;
-  $("message").className = isError ? "error" : "";
-}
+let fontFamily = null;
+let lastJob = null; // {id, state}: to notice the moment a font is ready
+let showAllWritten = false;
+let shownPages = ""; // the page states the cards show now
+const marked = new Set();
 
 function saveProject(p) {
   project = p;
@@ -34,12 +25,19 @@ function saveProject(p) {
 async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers || {});
   if (project) headers.Authorization = `Bearer ${project.token}`;
-  const response = await fetch(path, Object.assign({}, options, { headers }));
+  let response;
+  try {
+    response = await fetch(path, Object.assign({}, options, { headers }));
+  } catch (_) {
+    const error = new Error("the server cannot be reached; check the connection and try again");
+    error.status = 0;
+    throw error;
+  }
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
     let body = null;
     try { body = await response.json(); detail = body.detail || detail; } catch (_) { /* not JSON */ }
-    const error = new Error(detail);
+    const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
     error.status = response.status;
     error.body = body;
     throw error;
@@ -52,18 +50,6 @@ async function blobUrl(path) {
   return URL.createObjectURL(await response.blob());
 }
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  Object.assign(node, props);
-  for (const child of children) node.append(child);
-  return node;
-}
-
-function cellList(cells) {
-  return el("ul", { className: "cells" }, ...cells.map((c) =>
-    el("li", { title: c.reason || "" }, el("b", {}, c.char), `${c.page}쪽 · ${STATUS_KO[c.status] || c.status}`)));
-}
-
 function showProject() {
   const has = Boolean(project);
   $("create-form").hidden = has;
@@ -74,107 +60,157 @@ function showProject() {
   if (has) {
     $("project-name").textContent = project.name || "";
     $("project-id").textContent = project.id;
+    $("continue-link").value = `${location.origin}${location.pathname}#font=${project.id}&token=${project.token}`;
   } else {
     $("step-font").hidden = true;
     $("pages").replaceChildren();
+    shownPages = "";
+    document.title = TITLE;
   }
-}
-
-async function renderPage(page) {
-  const box = el("div", { className: "page-report" },
-    el("h3", {}, `${page.page}쪽 / page ${page.page}: ${page.cells_ok} / ${page.cells_total} 읽음`));
-  if (page.to_rewrite && page.to_rewrite.length) {
-    box.append(el("p", {}, "다시 써서 이 쪽을 다시 찍어 올려 주세요 (write these again and re-upload the page):"),
-      cellList(page.to_rewrite));
-  }
-  const img = el("img", { alt: `page ${page.page} contact sheet` });
-  box.append(img);
-  blobUrl(page.sheet_url).then((u) => { img.src = u; }).catch(() => { img.alt = "contact sheet unavailable"; });
-  return box;
 }
 
 async function refresh() {
   if (!project) return;
-  let status;
+  clearTimeout(pollTimer);
   try {
-    status = await (await api(`/api/fonts/${project.id}`)).json();
+    [status, journey] = await Promise.all([
+      api(`/api/fonts/${project.id}`).then((r) => r.json()),
+      api(`/api/fonts/${project.id}/journey`).then((r) => r.json()),
+    ]);
   } catch (error) {
     if (error.status === 404 || error.status === 401) {
-      say("이 프로젝트를 찾을 수 없습니다 (project not found): 이 브라우저에서 잊었습니다.", true);
       saveProject(null);
       showProject();
+      showError("create-error", "project", error);
       return;
     }
-    say(error.message, true);
+    showError("project-error", "project", error);
+    pollTimer = setTimeout(refresh, 10000);
     return;
   }
   project.name = status.name;
   saveProject(project);
   showProject();
   const g = status.glyphs;
-  $("glyph-counts").textContent =
-    `한글 ${g.hangul_ok} / ${g.hangul_required} · 영문 ${g.latin_ok} / ${g.latin_total}` +
-    ` (올린 쪽 pages: ${status.pages.map((p) => p.page).join(", ") || "-"} / ${status.template_pages})`;
-  if (!$("pages").dataset.filled && status.pages.length) {
-    $("pages").replaceChildren(...await Promise.all(status.pages.map((p) => renderPage(
-      Object.assign({}, p, { to_rewrite: [] })))));
+  $("glyph-counts").replaceChildren(...bilingual(`한글 ${g.hangul_ok} / ${g.hangul_required} · 영문 ${g.latin_ok} / ${g.latin_total}`,
+    `Hangul ${g.hangul_ok} of ${g.hangul_required} · Latin ${g.latin_ok} of ${g.latin_total}`));
+  const pagesKey = JSON.stringify(journey.pages);
+  if (pagesKey !== shownPages) { // redraw the cards (and fetch their sheets) only when a page changed
+    shownPages = pagesKey;
+    $("pages").replaceChildren(...journey.pages.map(pageCard));
   }
-  renderJob(status.job);
-  if (status.downloads) await showFont(status);
-  const active = status.job && (status.job.state === "queued" || status.job.state === "running");
-  clearTimeout(pollTimer);
+  const active = jobActive();
+  updateButtons();
+  const left = g.hangul_required - g.hangul_ok;
+  if (active) setStatus("submit-hint", "", "");
+  else if (!status.ready_to_submit) {
+    setStatus("submit-hint", `한글 ${g.hangul_required}칸이 모두 읽혀야 시작할 수 있습니다: ${left}칸 남음.`,
+      `All ${g.hangul_required} Hangul cells must be readable first: ${left} to go.`);
+  } else setStatus("submit-hint", "준비됐습니다.", "Ready to build.");
+  renderJob(status.job, journey.wait);
+  noticeReady(status.job);
+  if (status.downloads) await showFont();
+  else $("step-font").hidden = true;
   if (active) pollTimer = setTimeout(refresh, 2000);
 }
 
-function renderJob(job) {
+function renderJob(job, wait) {
   $("job").hidden = !job;
   if (!job) return;
-  $("job-state").textContent = STATE_KO[job.state] || job.state;
+  const active = job.state === "queued" || job.state === "running";
+  const fix = journey && journey.job_kind === "repackage";
+  $("job-state").textContent = (fix ? "글자 고치기 · " : "") + (STATE_KO[job.state] || job.state);
   $("job-stage").textContent = job.stage ? `· ${STAGE_KO[job.stage] || job.stage}` : "";
   $("job-progress").value = job.progress;
   $("job-percent").textContent = `${job.progress.toFixed(0)}%`;
+  $("job-away").hidden = !active;
+  if (active && wait) {
+    const [ko, en] = minutes(wait.seconds_left);
+    const basis = wait.measured ? ["최근 작업 시간으로 계산", "from recent builds' stage times"] : ["어림값", "a rough guess"];
+    const queue = wait.state === "queued"
+      ? [`대기 순서: 앞에 ${wait.ahead}개 · `, `Queue: ${wait.ahead} ahead · `] : ["", ""];
+    $("job-wait").replaceChildren(...bilingual(`${queue[0]}약 ${ko} 남음 (${basis[0]})`, `${queue[1]}about ${en} left (${basis[1]})`));
+    document.title = `(${job.progress.toFixed(0)}%) ${TITLE}`;
+  } else $("job-wait").replaceChildren();
   $("job-timings").replaceChildren(...Object.entries(job.stage_timings || {}).map(([stage, seconds]) =>
-    el("li", {}, `${STAGE_KO[stage] || stage}: ${seconds < 90 ? seconds.toFixed(0) + "초" : (seconds / 60).toFixed(1) + "분"}`)));
-  $("job-error").hidden = !job.error || job.state === "succeeded";
-  $("job-error").textContent = job.error ? `오류 (error): ${job.error}` : "";
-  $("submit").disabled = job.state === "queued" || job.state === "running";
+    el("li", {}, `${STAGE_KO[stage] || stage}: ${minutes(seconds)[0]}`)));
+  const box = $("job-error");
+  if (job.state === "failed" || job.state === "cancelled") {
+    const ko = job.state === "cancelled" ? "이 작업은 취소되었습니다. 다시 만들려면 「폰트 만들기 시작」을 누르세요."
+      : "폰트를 만들지 못했습니다. 다시 해 보려면 「폰트 만들기 시작」을 누르세요.";
+    box.replaceChildren(...bilingual(ko, job.error || job.state));
+    box.hidden = false;
+    if (fix) showError("fix-error", "fix", new Error(job.error || job.state));
+  } else { box.hidden = true; }
+  if (fix && active) setStatus("fix-status", `다시 그리는 중… ${job.progress.toFixed(0)}%`, `redrawing… ${job.progress.toFixed(0)}%`);
+  else if (fix && job.state === "succeeded") setStatus("fix-status", "다시 그려서 새 폰트에 넣었습니다.", "Redrawn; the font is updated.");
 }
 
-async function showFont(status) {
-  $("step-font").hidden = false;
-  const jobId = status.job ? status.job.id : "";
-  if (loadedFontJob === jobId) return;
-  loadedFontJob = jobId;
-  try {
-    const data = await (await api(status.downloads.woff2)).arrayBuffer();
-    const face = new FontFace("geulssi-mine", data);
-    await face.load();
-    document.fonts.add(face);
-    $("sample").style.fontFamily = "'geulssi-mine', sans-serif";
-  } catch (error) {
-    say(`미리 보기 폰트를 불러오지 못했습니다 (could not load the font preview): ${error.message}`, true);
+function noticeReady(job) {
+  const was = lastJob;
+  lastJob = job ? { id: job.id, state: job.state } : null;
+  if (!job || !was || was.id !== job.id || was.state === job.state) return;
+  if (was.state !== "queued" && was.state !== "running") return;
+  if (job.state === "succeeded") {
+    document.title = `✅ 완성 — ${TITLE}`;
+    if ("Notification" in window && Notification.permission === "granted") {
+      new Notification("글씨: 폰트가 완성됐습니다", { body: `${project.name} — your font is ready` });
+    }
+    $("step-font").scrollIntoView({ behavior: "smooth" });
+  } else if (job.state === "failed" || job.state === "cancelled") {
+    document.title = `⚠ ${STATE_KO[job.state]} — ${TITLE}`;
   }
-  blobUrl(status.downloads.preview).then((u) => { $("preview").src = u; }).catch(() => {});
 }
 
-async function download(kind) {
-  const response = await api(`/api/fonts/${project.id}/font.${kind}`);
-  const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `${project.name || "geulssi"}.${kind}` });
-  document.body.append(link);
-  link.click();
-  link.remove();
+function jobActive() {
+  return Boolean(status && status.job && (status.job.state === "queued" || status.job.state === "running"));
+}
+
+// Buttons that must not be pressed are not: nothing to build yet, a job already running, nothing marked.
+function updateButtons() {
+  $("submit").disabled = !status || !status.ready_to_submit || jobActive();
+  $("fix").disabled = !journey || !marked.size || jobActive() || !journey.can_fix;
 }
 
 function busy(button, promise) {
   button.disabled = true;
-  return promise.finally(() => { button.disabled = false; });
+  return promise.finally(() => { button.disabled = false; updateButtons(); });
+}
+
+async function buildNow() {
+  clearError("submit-error");
+  $("coverage").hidden = true;
+  try {
+    await api(`/api/fonts/${project.id}/submit`, { method: "POST" });
+    lastJob = null;
+    await refresh();
+  } catch (error) {
+    const extra = error.body && error.body.missing ? cellGroups(error.body.missing) : null;
+    showError("submit-error", "submit", error, extra);
+  }
+}
+
+async function checkCoverage() {
+  let report = null;
+  try { report = await (await api(`/api/fonts/${project.id}/coverage`)).json(); } catch (_) { report = null; }
+  if (!report || !report.available || !report.missing.length) return buildNow();
+  const groups = new Map();
+  for (const m of report.missing) {
+    if (!groups.has(m.reason)) groups.set(m.reason, []);
+    groups.get(m.reason).push(m.char);
+  }
+  $("coverage-list").replaceChildren(...[...groups.entries()].map(([reason, chars]) =>
+    el("div", { className: "group" }, el("p", {}, `${reason} (${chars.length})`), el("p", { className: "chars" }, chars.join(" ")))));
+  $("coverage").hidden = false;
+  $("coverage").scrollIntoView({ block: "nearest" });
+  return null;
 }
 
 function wire() {
   $("create-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const button = event.submitter || $("create-form").querySelector("button");
-    busy(button, (async () => {
+    clearError("create-error");
+    busy($("create-button"), (async () => {
       const name = $("font-name").value.trim();
       const created = await (await api("/api/fonts", {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }),
@@ -182,13 +218,23 @@ function wire() {
       saveProject({ id: created.id, token: created.token, name });
       $("token").textContent = created.token;
       $("token-box").hidden = false;
-      say("프로젝트를 만들었습니다 (project created).");
       await refresh();
-    })().catch((error) => say(error.message, true)));
+    })().catch((error) => showError("create-error", "create", error)));
   });
   $("token-done").addEventListener("click", () => { $("token-box").hidden = true; });
+  $("continue-box").addEventListener("toggle", () => {
+    if ($("continue-box").open && !$("continue-qr").src) {
+      blobUrl(`/api/fonts/${project.id}/link.svg`).then((u) => { $("continue-qr").src = u; })
+        .catch((error) => showError("project-error", "project", error));
+    }
+  });
+  $("copy-link").addEventListener("click", () => {
+    $("continue-link").select();
+    if (navigator.clipboard) navigator.clipboard.writeText($("continue-link").value).catch(() => {});
+  });
   $("restore-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    clearError("restore-error");
     saveProject({ id: $("restore-id").value.trim(), token: $("restore-token").value.trim(), name: "" });
     refresh();
   });
@@ -200,41 +246,40 @@ function wire() {
   $("delete").addEventListener("click", () => {
     if (!confirm("프로젝트와 사진, 폰트를 모두 삭제할까요?\nDelete the project, its photos and font?")) return;
     api(`/api/fonts/${project.id}`, { method: "DELETE" })
-      .then(() => { saveProject(null); showProject(); say("삭제했습니다 (deleted)."); })
-      .catch((error) => say(error.message, true));
+      .then(() => { saveProject(null); showProject(); })
+      .catch((error) => showError("project-error", "project", error));
   });
-  $("upload-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const files = $("photos").files;
-    if (!files.length) return;
-    const form = new FormData();
-    for (const file of files) form.append("photos", file, file.name);
-    say(`사진 ${files.length}장을 읽는 중… (reading ${files.length} photo(s)…)`);
-    busy(event.submitter || $("upload-form").querySelector("button"), (async () => {
-      const result = await (await api(`/api/fonts/${project.id}/pages`, { method: "POST", body: form })).json();
-      $("pages").dataset.filled = "1";
-      $("pages").replaceChildren(...await Promise.all(result.pages.map(renderPage)));
-      say("읽었습니다 (photos read).");
-      $("photos").value = "";
-      await refresh();
-    })().catch((error) => say(error.message, true)));
-  });
+  for (const id of ["camera", "photos"]) {
+    $(id).addEventListener("change", () => {
+      if ($(id).files.length) upload($(id).files, $(id), "upload-error", "upload-status");
+    });
+  }
   $("submit").addEventListener("click", () => {
-    $("missing").hidden = true;
-    busy($("submit"), (async () => {
-      await api(`/api/fonts/${project.id}/submit`, { method: "POST" });
-      say("폰트를 만들기 시작했습니다. 몇 분 걸립니다 (building; this takes a few minutes).");
-      await refresh();
-    })().catch((error) => {
-      say(error.message, true);
-      if (error.body && error.body.missing) {
-        $("missing").replaceChildren(el("p", {}, "아직 쓸 수 없는 칸 (cells not usable yet):"), cellList(error.body.missing));
-        $("missing").hidden = false;
-      }
-    }));
+    clearError("submit-error");
+    if (status && status.downloads) { $("confirm-rebuild").hidden = false; return; }
+    busy($("submit"), checkCoverage());
   });
-  $("download-ttf").addEventListener("click", () => download("ttf").catch((e) => say(e.message, true)));
-  $("download-woff2").addEventListener("click", () => download("woff2").catch((e) => say(e.message, true)));
+  $("rebuild-no").addEventListener("click", () => { $("confirm-rebuild").hidden = true; });
+  $("rebuild-yes").addEventListener("click", () => {
+    $("confirm-rebuild").hidden = true;
+    busy($("submit"), checkCoverage());
+  });
+  $("coverage-go").addEventListener("click", () => busy($("coverage-go"), buildNow()));
+  $("coverage-rewrite").addEventListener("click", () => {
+    $("coverage").hidden = true;
+    $("step-upload").scrollIntoView({ behavior: "smooth" });
+  });
+  $("notify").addEventListener("click", () => {
+    if (!("Notification" in window)) {
+      setStatus("submit-hint", "이 브라우저는 알림을 지원하지 않습니다. 탭 제목에 표시됩니다.", "No notifications here; the tab title will say it.");
+      return;
+    }
+    Notification.requestPermission().then((p) => {
+      $("notify").textContent = p === "granted" ? "알림을 켰습니다 (notifications on)" : "알림이 막혀 있습니다: 탭 제목을 보세요 (blocked: watch the tab title)";
+    });
+  });
+  wireFix();
+  $("zoom").addEventListener("click", () => { $("zoom").hidden = true; });
 }
 
 function start() {

@@ -102,6 +102,12 @@ function draw(summary, actions) {
     : "Intake open: new submissions are accepted.";
   $("intake-line").className = intake.paused ? "paused" : "";
 
+  fill("running", summary.running || [], (row, j) => {
+    cell(row, j.job_id); cell(row, j.kind); cell(row, j.stage || "starting");
+    cell(row, `${(j.progress * 100).toFixed(0)}%`); cell(row, age(j.elapsed_seconds)); cell(row, age(j.stage_seconds));
+    cell(row, j.worker || "–");
+    button(row, "Cancel", () => act(`/api/ops/jobs/${encodeURIComponent(j.job_id)}/cancel`));
+  });
   fill("stages", summary.stages, (row, s) => {
     cell(row, s.stage); cell(row, s.count); cell(row, age(s.median_seconds)); cell(row, age(s.p95_seconds));
   });
@@ -117,7 +123,12 @@ function draw(summary, actions) {
 
   const kafka = summary.kafka;
   if (kafka.available) {
-    const members = kafka.members === null ? "unknown (this broker cannot describe groups)" : kafka.members.length;
+    // Tansu neither lists nor describes groups: say so, with the workers' own heartbeats beside it,
+    // instead of "members 0" while a worker consumes.
+    const alive = summary.workers.filter((w) => !w.lost).length;
+    const members = kafka.members === null
+      ? `not reported by this broker (workers alive by heartbeat: ${alive})`
+      : `${kafka.members.length} (${kafka.members.join(", ") || "none"})`;
     $("kafka-line").textContent =
       `Topic ${kafka.topic}, group ${kafka.group}: members ${members}, total lag ${kafka.total_lag}`;
   } else {

@@ -1,0 +1,135 @@
+"""Schema-driven fuzzing: schemathesis reads the app's own /openapi.json and sends what it allows (and what it
+forbids) to every operation. No answer may be a 5xx, and every answer must be one the document lists, with
+the content type and body shape it promises.
+
+Bounded: a few examples per operation and mode in the default suite (derandomized, so a run is repeatable);
+the slow variant sends many more with fresh random data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hypothesis.strategies as st
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from services.api.app import create_app
+from services.config import Settings
+from services.db.session import Database
+from services.storage import LocalArtifactStore
+
+pytestmark = pytest.mark.mysql
+OPERATOR_TOKEN = "fuzz-operator-" + "t" * 32
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+SKIPPED = {("GET", "/api/template.pdf")}  # renders a PDF on first use (seconds) and takes no input at all
+
+
+@dataclass
+class Target:
+    app: FastAPI
+    font_id: str
+    token: str
+
+
+@pytest.fixture
+def target(settings: Settings, db: Database) -> Iterator[Target]:
+    guarded = settings.model_copy(update={"operator_token": OPERATOR_TOKEN, "max_photos_per_upload": 3})
+    app = create_app(guarded, db=db, store=LocalArtifactStore(guarded.storage_dir), relay=False)
+    with TestClient(app) as client:
+        created = client.post("/api/fonts", json={"name": "fuzz"}).json()
+        yield Target(app, created["id"], created["token"])
+
+
+def fuzz(target: Target, max_examples: int, derandomize: bool) -> list[str]:
+    """Run every operation in both generation modes; return what schemathesis found (empty when clean)."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", target.app)
+    found: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
+    operations.sort(key=lambda op: op.method.upper() == "DELETE")  # the font is deleted last
+    assert len(operations) >= 15, [op.label for op in operations]
+    for operation in operations:
+        if (operation.method.upper(), operation.path) in SKIPPED:
+            continue
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            found += run_operation(target, operation, mode, max_examples, derandomize)
+    return found
+
+
+def run_operation(
+    target: Target, operation: Any, mode: GenerationMode, max_examples: int, derandomize: bool
+) -> list[str]:
+    operator = operation.path.startswith("/api/ops") or operation.path == "/metrics"
+
+    @given(case=operation.as_strategy(generation_mode=mode), who=st.sampled_from(["owner", "anyone"]))
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def one(case: Any, who: str) -> None:
+        if who == "owner":  # half the cases carry the right credential, so they get past the door
+            token = OPERATOR_TOKEN if operator else target.token
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+            if case.path_parameters and "font_id" in case.path_parameters:
+                case.path_parameters["font_id"] = target.font_id
+        case.validate_response(case.call(), checks=CHECKS)
+
+    try:
+        one()
+    except Unsatisfiable:  # negative mode on an operation taking no input: there is nothing to break
+        assert mode is GenerationMode.NEGATIVE, operation.label
+    except (Exception, FailureGroup) as exc:  # collected, so one run reports every operation's finding
+        return [f"{operation.label} [{mode.value}]: {exc}"[:3000]]
+    return []
+
+
+def test_fuzzing_the_document_finds_no_5xx_and_no_undocumented_answer(target: Target) -> None:
+    findings = fuzz(target, max_examples=6, derandomize=True)
+    assert not findings, "\n\n".join(findings[:10])
+
+
+@pytest.mark.slow
+def test_fuzzing_longer_with_fresh_random_data(target: Target) -> None:
+    findings = fuzz(target, max_examples=60, derandomize=False)
+    assert not findings, "\n\n".join(findings[:10])
+
+
+def test_the_fuzzer_can_fail(target: Target, tmp_path: Path) -> None:
+    """The checks are live: a route that fails with an exception is reported."""
+
+    @target.app.get("/api/fuzz-broken", responses={200: {"description": "never"}})
+    def broken(n: int) -> dict[str, int]:
+        raise ZeroDivisionError(n)
+
+    target.app.openapi_schema = None  # the document now lists the broken route too
+    schema = schemathesis.openapi.from_asgi("/openapi.json", target.app)
+    operations = [r.ok() for r in schema.get_all_operations()]  # type: ignore[union-attr]
+    operation = next(op for op in operations if op.path == "/api/fuzz-broken")
+    findings = run_operation(target, operation, GenerationMode.POSITIVE, 3, True)
+    assert findings and "500" in findings[0]

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from models.pretrain import PretrainConfig
 PACK_DIR = Path(__file__).resolve().parents[1] / ".device"
 PIECE_BYTES = 15 * 2**20  # each returned file stays under the 16 MiB limit
 MANIFEST = "manifest.json"
+FONTS_TAR = "fonts.tar.xz"
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +61,18 @@ def subset_font(face: FontFace, codepoints: list[int], out: Path) -> Path:
 def pack(
     faces: list[FontFace], source: FontFace, out_dir: Path = PACK_DIR, codepoints: list[int] | None = None
 ) -> Path:
-    """Subset the source font and `faces` into `out_dir` with a manifest; return the manifest path."""
-    codepoints = codepoints if codepoints is not None else hangul.ksx1001_syllables()
+    """Subset the source font and `faces` into `out_dir/fonts.tar.xz` with a manifest (xz halves the
+    subset fonts again: the working tree, the training state and the fonts must fit in 64 MiB together);
+    return the manifest path."""
+    codepoints = list(codepoints if codepoints is not None else hangul.ksx1001_syllables())
     out_dir.mkdir(parents=True, exist_ok=True)
     entries = []
-    for number, face in enumerate([source, *faces]):
-        suffix = ".otf" if _is_cff(face) else ".ttf"
-        path = subset_font(face, codepoints, out_dir / f"font-{number:02d}{suffix}")
-        entries.append({"name": face.name, "style_class": face.style_class, "file": path.name})
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(out_dir / FONTS_TAR, "w:xz") as tar:
+        for number, face in enumerate([source, *faces]):
+            suffix = ".otf" if _is_cff(face) else ".ttf"
+            path = subset_font(face, codepoints, Path(tmp) / f"font-{number:02d}{suffix}")
+            tar.add(path, arcname=path.name)
+            entries.append({"name": face.name, "style_class": face.style_class, "file": path.name})
     manifest = {"codepoints": codepoints, "source": entries[0], "faces": entries[1:]}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     return out_dir / MANIFEST
@@ -79,12 +85,16 @@ def _is_cff(face: FontFace) -> bool:
         return "CFF " in font
 
 
-def packed_faces(pack_dir: Path) -> tuple[list[FontFace], FontFace, list[int]]:
-    """Return (faces, source, codepoints) of a packed directory."""
+def packed_faces(pack_dir: Path, font_dir: Path) -> tuple[list[FontFace], FontFace, list[int]]:
+    """Unpack a packed directory's fonts into `font_dir`; return (faces, source, codepoints)."""
+    if not (pack_dir / MANIFEST).is_file():
+        raise ValueError(f"{pack_dir} holds no packed fonts; run `python3 -m models.device_train pack`")
     manifest = json.loads((pack_dir / MANIFEST).read_text(encoding="utf-8"))
+    with tarfile.open(pack_dir / FONTS_TAR, "r:xz") as tar:
+        tar.extractall(font_dir, filter="data")
 
     def face(entry: dict[str, str]) -> FontFace:
-        return FontFace(entry["name"], pack_dir / entry["file"], 0, entry["style_class"])
+        return FontFace(entry["name"], font_dir / entry["file"], 0, entry["style_class"])
 
     return [face(e) for e in manifest["faces"]], face(manifest["source"]), manifest["codepoints"]
 
@@ -135,8 +145,9 @@ def train(
     from models.pretrain import STATE_DIR, pretrain
 
     state_dir = state_dir or STATE_DIR
-    faces, source, codepoints = packed_faces(pack_dir)
-    data = render_glyphset(faces, source, codepoints, processes=max(1, (os.cpu_count() or 2) - 1))
+    with tempfile.TemporaryDirectory() as fonts:
+        faces, source, codepoints = packed_faces(pack_dir, Path(fonts))
+        data = render_glyphset(faces, source, codepoints, processes=max(1, (os.cpu_count() or 2) - 1))
     work = out_dir / "state"
     work.mkdir(parents=True, exist_ok=True)
     if (state_dir / "state.pt").is_file():

@@ -26,9 +26,9 @@ from services.config import Settings
 from services.db import jobs, outbox, queries
 from services.db.session import Database, is_outage, utcnow
 from services.db.tables import REPACKAGE
+from services.pipeline.kept import keep_build, run_repackage
 from services.queue.messages import DeadLetter, JobMessage
 from services.storage import ArtifactStore, result_key, result_prefix
-from services.pipeline.kept import keep_build, run_repackage
 from services.worker.policy import REPACKAGE_WEIGHTS, RetryPolicy, StageClock, TimeLimitExceeded
 
 log = logging.getLogger(__name__)

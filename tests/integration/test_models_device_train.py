@@ -24,8 +24,8 @@ def packed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_packed_fonts_render_the_same_glyphs(packed: Path) -> None:
-    faces, source, codepoints = device_train.packed_faces(packed)
+def test_packed_fonts_render_the_same_glyphs(packed: Path, tmp_path: Path) -> None:
+    faces, source, codepoints = device_train.packed_faces(packed, tmp_path)
     assert codepoints == CODEPOINTS and [f.name for f in faces] == [f.name for f in QUICK]
     original = render_glyphset(QUICK, fontset.SOURCE.face(), CODEPOINTS, size=64)
     again = render_glyphset(faces, source, codepoints, size=64)
@@ -34,6 +34,11 @@ def test_packed_fonts_render_the_same_glyphs(packed: Path) -> None:
     sizes = sum(p.stat().st_size for p in packed.iterdir())
     full = sum(f.path.stat().st_size for f in [*QUICK, fontset.SOURCE.face()])
     assert sizes < full / 10  # the point of packing: small enough to carry
+
+
+def test_unpacking_nothing_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="device_train pack"):
+        device_train.packed_faces(tmp_path, tmp_path / "fonts")
 
 
 def test_pieces_round_trip_and_detect_damage(tmp_path: Path) -> None:

@@ -68,6 +68,9 @@ def test_kerning_changes_the_advances_of_known_pairs(built: PackageReport) -> No
         kerned, plain = advances(built, pair, kern=True), advances(built, pair, kern=False)
         assert kerned[0] < plain[0], pair  # pulled together
     assert advances(built, "HH", kern=True) == advances(built, "HH", kern=False)  # upright stems: no kern
+    # Hangul against Latin and punctuation, through the Hangul class: a T's bar overhangs, a period is low.
+    mixed = ("가T", "T가", "가.", '"가')
+    assert any(advances(built, p, kern=True) != advances(built, p, kern=False) for p in mixed)
 
 
 def test_hangul_advances_are_proportional(built: PackageReport) -> None:
@@ -101,6 +104,8 @@ def test_calt_cycles_through_the_alternates_of_a_repeated_syllable(built: Packag
     jamo = glyph_ids(built, "ㅋㅋㅋ", calt=True)  # cut from the alternates of 키
     assert len(set(jamo)) == 3
     assert len(set(glyph_ids(built, "가가가", calt=True))) == 1  # no alternates: no change
+    widths = advances(built, "하하하", calt=True)  # alternates sit like the glyph they vary
+    assert max(widths) < 1.3 * min(widths)
     assert built.alternates == 6
 
 

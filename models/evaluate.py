@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -26,8 +25,7 @@ from models.fonts import FontFace, render_set
 from models.fontset import PRETRAIN, FontEntry
 from models.generate import draw
 from models.metrics import mean_scores, ocr_cer
-from models.quality_report import SYSTEMS, TRUTH
-from models.readability import BrokenShare
+from models.quality_report import SYSTEMS, TRUTH, FontReport
 from models.source import source_glyphs
 
 HELDOUT_LIST = Path("/work/shared/fonts/heldout.tsv")
@@ -49,21 +47,6 @@ VALIDATION = tuple(e for e in PRETRAIN if e.name in VALIDATION_NAMES)
 SPLITS = {"heldout": HELDOUT, "validation": VALIDATION}
 TEMPLATE_FILE = Path(__file__).resolve().parent.parent / "templates" / "data" / "hangul-v1.txt"
 HARD = "뷁쀍꿿똠쐈흝밟않헌별필쥐퀴끼"  # the most strokes and the syllables seen broken
-
-
-@dataclass
-class FontReport:
-    """Scores of every system on one font, its side-by-side sheet, broken syllables and hard sheet."""
-
-    font: str
-    n_template: int
-    n_eval: int
-    seeds: list[tuple[str, float]]
-    scores: dict[str, dict[str, float]]
-    sheet: np.ndarray
-    finetune_seconds: float
-    broken: BrokenShare | None = None  # the fine-tuned model's
-    hard_sheet: np.ndarray | None = None
 
 
 def split_entries(split: str, names: list[str] | None = None) -> tuple[FontEntry, ...]:

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from PIL import Image
 
-if TYPE_CHECKING:
-    from models.evaluate import FontReport
+from models.readability import BrokenShare
 
 TRUTH = "truth (OCR ceiling)"
 SYSTEMS = ("source font", "nearest pretraining font", "before fine-tuning", "fine-tuned")
 COLUMNS = ("ssim", "l1", "iou", "cer", "broken", "sentence_cer")
 SENTENCE_FACTOR, SENTENCE_SLACK = 1.2, 0.02  # target: ours <= 1.2 x the true font's CER + 0.02
 BROKEN_LISTED = 40
+KEPT_SECTION = re.compile(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", re.S)
+
+
+@dataclass
+class FontReport:
+    """Scores of every system on one font, its side-by-side sheet, broken syllables and hard sheet."""
+
+    font: str
+    n_template: int
+    n_eval: int
+    seeds: list[tuple[str, float]]
+    scores: dict[str, dict[str, float]]
+    sheet: np.ndarray
+    finetune_seconds: float
+    broken: BrokenShare | None = None  # the fine-tuned model's
+    hard_sheet: np.ndarray | None = None
 
 
 def slug(font: str) -> str:
@@ -78,8 +94,14 @@ def _broken_line(r: FontReport) -> str:
 def write_report(
     reports: list[FontReport], out_md: Path, sheet_dir: Path, settings: str, title: str = "Quality"
 ) -> Path:
-    """Write docs/QUALITY.md-style markdown and the PNG sheets of each font; return the markdown path."""
+    """Write docs/QUALITY.md-style markdown and the PNG sheets of each font; return the markdown path.
+
+    Sections of an existing `out_md` between `<!-- name:start -->` and `<!-- name:end -->` are kept
+    (moved to the end).
+    """
     sheet_dir.mkdir(parents=True, exist_ok=True)
+    old = out_md.read_text(encoding="utf-8") if out_md.is_file() else ""
+    kept = [m.group(0) for m in KEPT_SECTION.finditer(old)]
     lines = [
         f"# {title}",
         "",
@@ -121,6 +143,8 @@ def write_report(
             ]
         if r.broken is not None:
             lines += [_broken_line(r), ""]
+    for section in kept:
+        lines += [section, ""]
     tmp = out_md.with_suffix(".md.tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")
     tmp.replace(out_md)

@@ -43,8 +43,11 @@ def test_report_has_readability_columns_targets_and_sheets(tmp_path: Path) -> No
     met = _report("Gaegu Light", 0.15, 0.12, BrokenShare(20, [ord("쥐")], {ord("쥐"): "주"}))
     two = BrokenShare(10, [ord("퀴"), ord("끼")], {ord("퀴"): "", ord("끼"): "씨"})
     missed = _report("Cute Font Regular", 0.30, 0.10, two)
+    kept = "<!-- typesetting:start -->\n## Typesetting\n| a | b |\n<!-- typesetting:end -->"
+    (tmp_path / "Q.md").write_text(f"# Old\n\nold table\n\n{kept}\n\nold tail\n", encoding="utf-8")
     out = quality_report.write_report([met, missed], tmp_path / "Q.md", tmp_path / "quality", "settings")
     text = out.read_text(encoding="utf-8")
+    assert kept in text and "old table" not in text and "old tail" not in text  # marked sections survive
     assert "| broken share ↓ | sentence CER ↓ |" in text
     assert "| Gaegu Light | fine-tuned | 0.800 | 0.100 | 0.600 | 0.800 | 0.050 | 0.150 |" in text
     assert "| Gaegu Light | 0.800 | 0.600 | 0.050 | 0.150 | 0.120 | 1.25x | yes |" in text

@@ -28,8 +28,7 @@ async function showFont() {
     showError("download-error", "download", error);
   }
   const name = (project.name || "MyHand").replace(/["\\]/g, "");
-  const file = encodeURIComponent(`${project.name || "geulssi"}.woff2`);
-  $("css-snippet").textContent = `@font-face {\n  font-family: "${name}";\n  src: url("/fonts/${file}") format("woff2");\n`
+  $("css-snippet").textContent = `@font-face {\n  font-family: "${name}";\n  src: url("/fonts/my-handwriting.woff2") format("woff2");\n`
     + `  font-display: swap;\n}\nbody { font-family: "${name}", sans-serif; }`;
   blobUrl(status.downloads.preview).then((u) => { $("preview").src = u; }).catch(() => {});
 }

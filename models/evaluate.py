@@ -25,6 +25,7 @@ from models.fonts import FontFace, render_set
 from models.fontset import PRETRAIN, FontEntry
 from models.generate import draw
 from models.metrics import mean_scores, ocr_cer
+from models.pretrain import SYNTHETIC_CLASS
 from models.quality_report import SYSTEMS, TRUTH, FontReport
 from models.source import source_glyphs
 
@@ -131,8 +132,15 @@ def evaluate_font(
             ("fine-tuned", draw(tuned, tuned_meta, all_cps, 0)),
         ]
     }
+    # A synthetic writer (generator v2) is not a font in the cache: its base font stands in for it.
+    real_name = {
+        f["name"]: meta["fonts"][f["writer"]["base_font"]]["name"] if f.get("style_class") == SYNTHETIC_CLASS
+        else f["name"]
+        for f in meta["fonts"]
+    }
     if cache_dir is not None and (cache_dir / "meta.json").is_file():
-        by_cp["nearest pretraining font"] = _cached_font(cache_dir, result.seeds[0][0], all_cps)
+        nearest = real_name[result.seeds[0][0]]
+        by_cp["nearest pretraining font"] = _cached_font(cache_dir, nearest, all_cps)
     drawn = {name: np.stack([glyphs[cp] for cp in eval_cps]) for name, glyphs in by_cp.items()}
     scores = {name: mean_scores(truth, images) for name, images in drawn.items()}
     text = [chr(cp) for cp in eval_cps]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from services.packaging.hand import HAND_FILE
 from services.storage import ArtifactNotFound, ArtifactStore, validate_key
 
 CHECKPOINT = "writer.pt"
@@ -27,12 +28,19 @@ def kept_key(prefix: str, name: str) -> str:
     return validate_key(f"{prefix}/{name}")
 
 
+def _kept_name(name: str) -> bool:
+    """Flat names of glyph images and of the hand facts: all a re-package reads from the directory."""
+    return "/" not in name and (name.endswith(".png") or name == HAND_FILE)
+
+
 def zip_dir(directory: Path) -> bytes:
-    """The PNG files directly in `directory` as one zip (stored, not compressed)."""
+    """The glyph images and the hand facts (HAND_FILE, which typesets a re-package like the build)
+    directly in `directory` as one zip (stored, not compressed)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for path in sorted(Path(directory).glob("*.png")):
-            archive.write(path, path.name)
+        for path in sorted(Path(directory).iterdir()):
+            if path.is_file() and _kept_name(path.name):
+                archive.write(path, path.name)
     return buffer.getvalue()
 
 
@@ -71,8 +79,8 @@ def restore_build(store: ArtifactStore, prefix: str, workdir: Path) -> tuple[Pat
     glyph_dir.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(io.BytesIO(glyphs_bytes)) as archive:
         for name in archive.namelist():
-            if "/" in name or not name.endswith(".png"):
-                continue  # only flat PNG names: nothing can be written outside the directory
+            if not _kept_name(name):
+                continue  # only flat names: nothing can be written outside the directory
             (glyph_dir / name).write_bytes(archive.read(name))
     return glyph_dir, checkpoint
 

@@ -89,5 +89,7 @@ def redraw_syllables(
                 how, image = name, images[i]
                 break
         write_png(Path(glyph_dir) / glyph_filename(cp), image)
+        for alternate in Path(glyph_dir).glob(f"U+{cp:04X}.alt*.png"):
+            alternate.unlink()  # variations of the drawing that was marked wrong
         done[cp] = how
     return done

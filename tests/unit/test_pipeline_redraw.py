@@ -30,8 +30,10 @@ def test_a_marked_syllable_is_redrawn_differently_each_time(tmp_path: Path) -> N
         pytest.skip("the committed generator weights are not present")
     blot = np.zeros((128, 128), np.uint8)  # what the writer marked: a blot
     write_png(tmp_path / glyph_filename(MARKED), blot)
+    write_png(tmp_path / f"U+{MARKED:04X}.alt1.png", blot)  # calt variations of the marked drawing
     first = redraw_syllables(tmp_path, weights, weights, [MARKED], device="cpu")
     drawn = read(tmp_path, MARKED)
+    assert not list(tmp_path.glob("*.alt*.png"))  # they went with it
     assert first[MARKED].startswith("another style") and not np.array_equal(drawn, blot)
     assert glyph_problem(drawn, glyph_space.TARGET_EXTENT) is None  # no blot, no blank, a sane size
     second = redraw_syllables(tmp_path, weights, weights, [MARKED], attempt=1, device="cpu")

@@ -182,6 +182,21 @@ def test_restore_ignores_names_that_would_leave_the_directory(tmp_path: Path) ->
     assert zip_dir(glyph_dir)[:2] == b"PK"
 
 
+def test_the_hand_facts_travel_with_the_kept_glyphs(tmp_path: Path) -> None:
+    """A re-package must typeset like the build: the writer's measurements (.hand.json) are kept too."""
+    from services.packaging.hand import load_hand, save_hand
+
+    built = tmp_path / "built"
+    built.mkdir()
+    (built / "U+AC00.png").write_bytes(b"png")
+    save_hand(built, written={0xAC00}, box_scale=0.62)
+    store = LocalArtifactStore(tmp_path / "store")
+    store.put("p/glyphs.zip", zip_dir(built))
+    store.put("p/writer.pt", b"w")
+    glyph_dir, _ = restore_build(store, "p", tmp_path / "work")
+    assert load_hand(glyph_dir) == ({0xAC00}, 0.62)
+
+
 def test_the_wait_estimate_uses_measured_stage_times_and_the_queue(db: Database) -> None:
     now = utcnow()
     with db.session() as session:

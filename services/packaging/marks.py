@@ -65,7 +65,7 @@ DRAWABLE = frozenset(SHAPES)
 
 def _canvas(strokes: list, pen: float, cap: float) -> tuple[np.ndarray, float]:
     """Draw the strokes; return (image, font y of the image's bottom edge)."""
-    points = [p for kind, geo in strokes if kind == "line" for p in geo]  # type: ignore[union-attr]
+    points = [p for kind, geo in strokes if kind == "line" for p in geo]
     points += [(cx + sx * rx, cy + sy * ry) for kind, (cx, cy, rx, ry) in
                ((k, g) for k, g in strokes if k != "line") for sx in (-1, 1) for sy in (-1, 1)]  # fmt: skip
     xs, ys = [x * cap for x, _ in points], [y * cap for _, y in points]
@@ -83,10 +83,10 @@ def _canvas(strokes: list, pen: float, cap: float) -> tuple[np.ndarray, float]:
     thickness = max(1, round(pen / UNITS_PER_PX))
     for kind, geo in strokes:
         if kind == "line":
-            pts = np.array([px(x, y) for x, y in geo], np.int32)  # type: ignore[union-attr]
+            pts = np.array([px(x, y) for x, y in geo], np.int32)
             cv2.polylines(image, [pts], False, 0, thickness, cv2.LINE_AA, shift=4)
         elif kind == "ellipse":
-            cx, cy, rx, ry = geo  # type: ignore[misc]
+            cx, cy, rx, ry = geo
             axes = (round(rx * cap / UNITS_PER_PX * 16), round(ry * cap / UNITS_PER_PX * 16))
             cv2.ellipse(image, px(cx, cy), axes, 0, 0, 360, 0, thickness, cv2.LINE_AA, shift=4)
         else:  # a dot sits on the baseline, a little wider than the pen

@@ -25,7 +25,7 @@ from models.repair import repair_generated
 from services.packaging.alternates import draw_alternates
 from services.packaging.font_tables import check_family_name
 from services.packaging.hand import save_hand
-from services.packaging.package import package_font
+from services.packaging.package import PackageReport, package_font
 
 STAGES = ("finetune", "generate", "trace", "normalize", "package")  # the stages a job reports
 Progress = Callable[[str, float], None]
@@ -141,16 +141,7 @@ def build_font(
     for stage, _, _, timing_key in PACKAGE_SPANS:
         seconds[stage] = result.seconds.get(timing_key, 0.0)
         report(stage, 1.0)
-    return FontFiles(
-        ttf=result.ttf,
-        woff2=result.woff2,
-        preview=result.preview,
-        seconds=seconds,
-        problems=tuple(f"U+{issue.codepoint:04X}: {issue.reason}" for issue in result.broken),
-        repaired=tuple(f"U+{cp:04X}: {how}" for cp, how in sorted(repaired.items())),
-        checkpoint=checkpoint,
-        glyph_dir=glyph_dir,
-    )
+    return _font_files(result, seconds, repaired, checkpoint, glyph_dir)
 
 
 def repackage_font(
@@ -183,16 +174,32 @@ def repackage_font(
         report("package", fraction)
 
     result = package_font(
-        glyph_dir, Path(workdir) / "font.ttf", family_name, progress=packaging, workers=options.workers
+        glyph_dir,
+        Path(workdir) / "font.ttf",
+        family_name,
+        progress=packaging,
+        workers=options.workers,
+        variants=options.variants,
     )
     seconds["package"] = sum(result.seconds.get(key, 0.0) for _, _, _, key in PACKAGE_SPANS)
+    return _font_files(result, seconds, redrawn, Path(checkpoint), Path(glyph_dir))
+
+
+def _font_files(
+    result: PackageReport,
+    seconds: dict[str, float],
+    replaced: Mapping[int, str],
+    checkpoint: Path | None,
+    glyph_dir: Path | None,
+) -> FontFiles:
+    """What a build or a re-package hands back: the files, stage times, what was left out or replaced."""
     return FontFiles(
         ttf=result.ttf,
         woff2=result.woff2,
         preview=result.preview,
         seconds=seconds,
         problems=tuple(f"U+{issue.codepoint:04X}: {issue.reason}" for issue in result.broken),
-        repaired=tuple(f"U+{cp:04X}: {how}" for cp, how in sorted(redrawn.items())),
-        checkpoint=Path(checkpoint),
-        glyph_dir=Path(glyph_dir),
+        repaired=tuple(f"U+{cp:04X}: {how}" for cp, how in sorted(replaced.items())),
+        checkpoint=checkpoint,
+        glyph_dir=glyph_dir,
     )

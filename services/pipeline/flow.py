@@ -120,8 +120,9 @@ def build_font(
         if not hangul.is_syllable(cp):
             write_png(glyph_dir / glyph_filename(cp), image)
 
-    # 3-5. trace (potrace: smooth outlines, specks dropped, holes kept) -> normalize (one size and line
-    # for Hangul; baseline, cap height and x-height for Latin) -> package (TrueType tables, WOFF2, preview).
+    # 3-5. trace (potrace: smooth outlines, specks dropped, holes kept) -> normalize (Hangul at the writer's
+    # sizes on one visual line with proportional advances; Latin by letter class on the baseline) ->
+    # package (the 51 jamo, stand-in marks, kerning, calt alternates; TrueType tables, WOFF2, preview).
     def packaging(fraction: float) -> None:
         for stage, begin, end, _ in PACKAGE_SPANS:
             if fraction < end or stage == "package":

@@ -66,7 +66,9 @@ def _before(weights: Path, out: Path | None, cps: list[int], batch: int = 64) ->
         for i in range(0, len(cps), batch):
             chunk = cps[i : i + batch]
             source = to_tensor(source_glyphs(meta["source_font"], chunk, generator.size))
-            images = to_images(generator.decode(generator.encode(source), vector.expand(len(chunk), -1)))
+            jamo = torch.from_numpy(hangul.jamo_ids(chunk)) if generator.jamo_dim else None
+            drawn = generator.decode(generator.encode(source), vector.expand(len(chunk), -1), jamo)
+            images = to_images(drawn)
             if out is not None:
                 for cp, image in zip(chunk, images, strict=True):
                     write_png(out / glyph_filename(cp), image)

@@ -21,8 +21,10 @@ def render_card(weights: Path, meta: dict[str, Any], size: int, hardware: str, n
     cfg = train.get("config", {})
     hours = train.get("trained_seconds", 0) / 3600
     by_name = {e.name: e for e in fontset.PRETRAIN}
+    n_synthetic = sum(f.get("style_class") == "handwriting-synthetic" for f in meta["fonts"])
+    n_real = len(meta["fonts"]) - n_synthetic
     lines = [
-        "# geulssi-pix2pix-v1",
+        f"# {weights.stem}",
         "",
         "Pretrained font generator of geulssi: a pix2pix U-Net that redraws a syllable of the source font in",
         "one of the pretraining styles (zi2zi-style style embedding at the 1x1 bottleneck). Fine-tuning",
@@ -39,10 +41,11 @@ def render_card(weights: Path, meta: dict[str, Any], size: int, hardware: str, n
         f"{cfg.get('category_weight')} |",
         f"| source font | {meta['source_font']['name']} (Debian fonts-noto-cjk), scale "
         f"{meta['source_font']['scale']:.4f} |",
-        f"| training set | KS X 1001 syllables (2,350) of {len(meta['fonts'])} fonts; handwriting "
-        f"faces sampled x{cfg.get('handwriting_weight')} |",
-        f"| steps / images | {train.get('step', 0):,} steps x batch {cfg.get('batch')} = "
-        f"{train.get('images', 0):,} image presentations |",
+        f"| training set | KS X 1001 syllables (2,350) of {n_real} fonts"
+        + (f" and {n_synthetic} synthetic writers" if n_synthetic else "")
+        + f"; handwriting faces sampled x{cfg.get('handwriting_weight')} |",
+        f"| image presentations | {train.get('images', 0):,} in all (the last run: {train.get('step', 0):,} "
+        f"steps of batch {cfg.get('batch')}, plus what it started from) |",
         f"| wall time | {hours:.2f} h |",
         f"| hardware | {hardware} |",
         "",
@@ -57,11 +60,22 @@ def render_card(weights: Path, meta: dict[str, Any], size: int, hardware: str, n
         "| id | font | class | source | licence note |",
         "|---|---|---|---|---|",
     ]
+    synthetic = [f for f in meta["fonts"] if f.get("style_class") == "handwriting-synthetic"]
     for i, font in enumerate(meta["fonts"]):
+        if font in synthetic:
+            continue
         entry = by_name.get(font["name"])
         src = "npm " + entry.package if entry and entry.npm else f"Debian {entry.package}" if entry else "?"
         licence = "GPL-2 (training only)" if font["name"].startswith(("Un", "Lexi")) else "OFL / similar"
         lines.append(f"| {i} | {font['name']} | {font['style_class']} | {src} | {licence} |")
+    if synthetic:
+        first = meta["fonts"].index(synthetic[0])
+        lines += [
+            "",
+            f"Style ids {first}-{first + len(synthetic) - 1} are {len(synthetic)} synthetic writers made "
+            "from the handwriting faces (`models/synthetic_writers.py`; each one's transform is stored "
+            "in the weights' metadata).",
+        ]
     if notes:
         lines += ["", notes.strip()]
     return "\n".join(lines) + "\n"

@@ -252,11 +252,14 @@ def pretrain(
     init_from: Path | None = None,
     device: str | None = None,
     progress: Callable[[int, dict[str, float]], None] | None = None,
+    same_pixels: bool = True,
 ) -> Path:
     """Train on `data`, keeping the training state in `state_dir`; return the path of the final state.
 
     `resume` continues from `state_dir/state.pt`; otherwise `init_from` (an exported generator of the
-    same fonts) warm-starts the generator, or training starts from random weights.
+    same fonts) warm-starts the generator, or training starts from random weights. `same_pixels=False`
+    accepts a cache whose pixels differ from the state's (same fonts and syllables, another FreeType: the
+    GPU machine's) with a warning instead of refusing it.
     """
     torch.set_num_threads(cfg.threads)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -264,7 +267,7 @@ def pretrain(
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     if resume and state_path.is_file():
-        trainer, saved_rng = load_trainer(state_path, data, cfg, dev)
+        trainer, saved_rng = load_trainer(state_path, data, cfg, dev, same_pixels=same_pixels)
         rng.bit_generator.state = saved_rng
         log.info("resumed from %s at step %d (%d presentations)", state_path, trainer.step, trainer.images)
     else:
@@ -346,13 +349,15 @@ def _batches(sampler: Sampler, device: torch.device) -> Iterator[Batch]:
 
 
 def load_trainer(
-    path: Path, data: GlyphSet, run: PretrainConfig, device: torch.device
+    path: Path, data: GlyphSet, run: PretrainConfig, device: torch.device, *, same_pixels: bool = True
 ) -> tuple[Trainer, dict[str, Any]]:
     """Rebuild a Trainer from a saved state; the saved config wins except for the run-control settings."""
     blob = checkpoints.load_state(path)
     if blob["fonts"] != [f["name"] for f in data.fonts]:
         raise ValueError(f"{path} was trained on a different font list than this glyph cache")
-    if blob["fingerprint"] != fingerprint(data):
+    if blob["fingerprint"] != fingerprint(data) and not same_pixels:
+        log.warning("the glyph cache's pixels differ from the state's (another FreeType?): training on")
+    elif blob["fingerprint"] != fingerprint(data):
         raise ValueError(
             f"{path} was trained on a different glyph cache (other font versions?); rebuild the cache "
             "with `python3 -m models.fontset cache` on a machine with the pinned fonts"

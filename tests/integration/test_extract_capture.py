@@ -9,22 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.extract import shifted_iou
 from services.extraction.extract import PhotoError, extract_file, extract_photo
 from tests.simulator import simulate
 
 WRITER_BLAME = {"empty", "faint", "overflow", "smudged"}
-
-
-def _offset_iou(image: np.ndarray, truth: np.ndarray, reach: int = 2) -> float:
-    """Ink IoU after the best shift of the whole glyph by up to `reach` px (what the benchmark allows)."""
-    a, b = image < 128, truth < 128
-    best = 0.0
-    for dy in range(-reach, reach + 1):
-        for dx in range(-reach, reach + 1):
-            moved = np.roll(a, (dy, dx), (0, 1))
-            union = int((moved | b).sum())
-            best = max(best, float((moved & b).sum()) / union if union else 1.0)
-    return best
 
 
 def _gray_jpeg(pixels: np.ndarray) -> bytes:
@@ -59,7 +48,7 @@ def test_a_bent_sheet_reads_like_a_flat_one() -> None:
     page = extract_photo(shot.jpeg, "bent.jpg")
     assert page.report["registration_correction_px"] > 3.0
     assert all(c.status == "ok" for c in page.cells)
-    ious = [_offset_iou(c.image, shot.truth[c.codepoint]) for c in page.cells]  # type: ignore[arg-type]
+    ious = [shifted_iou(c.image, shot.truth[c.codepoint]) for c in page.cells]  # type: ignore[arg-type]
     assert np.mean(np.array(ious) >= 0.9) >= 0.98
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 
 from services.api.uploads import png_bytes
 from services.config import Settings
-from services.db import jobs, migrate, queries
+from services.db import jobs, queries
 from services.db.session import Database, utcnow
 from services.db.tables import FAILED, QUEUED, RUNNING, SUCCEEDED, OutboxMessage
 from services.queue.messages import DeadLetter, JobMessage, decode
@@ -58,14 +58,6 @@ class FakeBuilder:
         for path in (files.ttf, files.woff2, files.preview):
             path.write_bytes(path.suffix.encode() * 10)
         return files
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'g.db'}")
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from services.config import Settings
-from services.db import jobs, migrate, queries, waiting
+from services.db import jobs, queries, waiting
 from services.db.session import Database, utcnow
 from services.db.tables import FAILED, REPACKAGE, SUCCEEDED
 from services.pipeline.kept import GLYPHS, can_repackage, kept_key, restore_build, zip_dir
@@ -82,14 +82,6 @@ class FakeRepackager:
         for path in (out.ttf, out.woff2, out.preview):
             path.write_bytes(b"fixed " + family.encode())
         return out
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'g.db'}")
-    migrate.upgrade(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

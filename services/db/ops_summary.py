@@ -178,7 +178,7 @@ def collect(
             .outerjoin(Job, Job.id == Worker.current_job_id)
             .where(Worker.last_seen_at >= now - WORKERS_SHOWN_FOR)
             .order_by(Worker.hostname, Worker.id)
-        ).tuples()
+        )
     ]
     failed = [
         Failure(job.id, job.font_id, job.stage, job.attempts, job.error, job.finished_at)

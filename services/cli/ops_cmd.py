@@ -146,6 +146,25 @@ def render_table(body: dict[str, Any]) -> str:
             ],
         ),
         "",
+        "running jobs",
+        table(
+            ["job", "font", "kind", "stage", "progress", "elapsed", "in stage", "attempt", "worker"],
+            [
+                [
+                    r["job_id"],
+                    r["font_id"],
+                    r["kind"],
+                    r["stage"],
+                    f"{r['progress']:.0%}",
+                    _age(r["elapsed_seconds"]),
+                    _age(r["stage_seconds"]),
+                    r["attempts"],
+                    r["worker"],
+                ]
+                for r in body["running"]
+            ],
+        ),
+        "",
         "workers",
         table(
             ["worker", "host", "device", "job", "stage", "last heartbeat", "status"],

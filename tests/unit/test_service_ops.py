@@ -18,6 +18,7 @@ from services.db import operations
 from services.db.ops_summary import (
     BUCKETS,
     Failure,
+    RunningJob,
     Summary,
     WorkerStatus,
     cumulative_buckets,
@@ -171,6 +172,11 @@ def test_json_and_terminal_table_say_the_same() -> None:
     assert "cuda: NVIDIA H200" in text and "5 s ago" in text
     assert "members unknown (the broker cannot describe groups), lag 6" in text
     assert "boom" in text and "second line" not in text  # the first line of the error only
+    assert "running jobs" in text
+    running = RunningJob("j1", "f1", "build", "finetune", 0.42, 190.0, 75.0, 1, 'gpu-1:42:"x"')
+    busy = render_table(summary_json(summary(running=[running]), KAFKA)).splitlines()
+    row = next(line for line in busy if line.startswith("j1 "))
+    assert row.split()[:7] == ["j1", "f1", "build", "finetune", "42%", "3", "min"]
     paused = summary(intake=operations.IntakeState(True, "disk full", "kim", NOW))
     assert "intake: PAUSED by kim (disk full)" in render_table(summary_json(paused, KAFKA))
 

@@ -62,6 +62,15 @@ CELLS_PER_PAGE: int = COLUMNS * ROWS
 
 # Marker ids: each template version owns a block of IDS_PER_VERSION ids in the dictionary (250 ids:
 # versions v0..v9). Inside the block, id = (page - 1) * len(MARKER_POSITIONS) + position.
+# The writing line: a ruled strip in the free slots of the last page's last row where the writer writes
+# LINE_PHRASE as they normally write, so their spacing in running text can be measured. Its syllables are
+# all template syllables with stacked (horizontal) vowels, so the ink of one syllable has no column gap.
+LINE_PHRASE: str = "우주를 보는"
+LINE_MIN_SLOTS: int = 5  # free cells the last row must have for the line to be printed
+LINE_INSET_PX: int = 40  # kept clear after the last cell, beyond its overflow ring
+LINE_TEXT_PX: int = 84  # instructions printed above the strip
+LINE_BASELINE: float = 0.72  # printed baseline of the strip, from its top
+
 IDS_PER_VERSION: int = 24
 MAX_PAGES: int = IDS_PER_VERSION // len(MARKER_POSITIONS)
 _VERSION_RE = re.compile(r"v(\d)")
@@ -87,13 +96,24 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class WritingLine:
+    """A ruled strip where `phrase` is written in running text; it shows how far apart syllables are set."""
+
+    phrase: str
+    box: tuple[int, int, int, int]  # the writing strip
+    label_box: tuple[int, int, int, int]  # the instructions, above it
+    baseline: float  # printed baseline, as a share of the strip height from its top
+
+
+@dataclass(frozen=True)
 class Page:
-    """One printed sheet: 1-based number, size in pixels, its markers and its cells."""
+    """One printed sheet: 1-based number, size in pixels, its markers, its cells and its writing line."""
 
     page: int
     size_px: tuple[int, int]
     markers: tuple[Marker, ...]
     cells: tuple[Cell, ...]
+    line: WritingLine | None = None
 
 
 @dataclass(frozen=True)
@@ -142,10 +162,16 @@ class Layout:
                         }
                         for c in p.cells
                     ],
+                    **({"line": _line_json(p.line)} if p.line else {}),
                 }
                 for p in self.pages
             ],
         }
+
+
+def _line_json(line: WritingLine) -> dict[str, Any]:
+    return {"phrase": line.phrase, "box": list(line.box), "label_box": list(line.label_box),
+            "baseline": line.baseline}
 
 
 def version_number(template_version: str) -> int:
@@ -235,6 +261,19 @@ def _cells(chars: tuple[str, ...], script: str) -> tuple[Cell, ...]:
     return tuple(cells)
 
 
+def _writing_line(cells: tuple[Cell, ...]) -> WritingLine | None:
+    """The writing line in the free slots after the last cell, when its row has LINE_MIN_SLOTS of them."""
+    used = len(cells) % COLUMNS
+    if used == 0 or COLUMNS - used < LINE_MIN_SLOTS:
+        return None
+    last = cells[-1]
+    x0 = last.box[2] + COLUMN_GAP_PX + LINE_INSET_PX
+    x1 = last.box[2] + (COLUMNS - used) * (BOX_PX + COLUMN_GAP_PX)  # the right edge of the grid
+    top, bottom = last.label_box[1], last.box[3]
+    strip, text = (x0, top + LINE_TEXT_PX, x1, bottom), (x0, top, x1, top + LINE_TEXT_PX - 8)
+    return WritingLine(LINE_PHRASE, strip, text, LINE_BASELINE)
+
+
 def _chunks(chars: tuple[str, ...]) -> list[tuple[str, ...]]:
     return [chars[i : i + CELLS_PER_PAGE] for i in range(0, len(chars), CELLS_PER_PAGE)]
 
@@ -245,11 +284,12 @@ def build_layout() -> Layout:
     sheets = [(chunk, "hangul") for chunk in _chunks(HANGUL)] + [(chunk, "latin") for chunk in _chunks(LATIN)]
     if len(sheets) > MAX_PAGES:
         raise ValueError(f"the character set needs {len(sheets)} pages; marker ids allow {MAX_PAGES}")
-    pages = tuple(
-        Page(number, PAGE_SIZE_PX, _markers(number), _cells(chars, script))
-        for number, (chars, script) in enumerate(sheets, start=1)
-    )
-    return Layout(TEMPLATE_VERSION, DPI, pages)
+    pages = []
+    for number, (chars, script) in enumerate(sheets, start=1):
+        cells = _cells(chars, script)
+        line = _writing_line(cells) if number == len(sheets) else None
+        pages.append(Page(number, PAGE_SIZE_PX, _markers(number), cells, line))
+    return Layout(TEMPLATE_VERSION, DPI, tuple(pages))
 
 
 def layout_json_text(layout: Layout) -> str:
@@ -261,9 +301,10 @@ def layout_json_text(layout: Layout) -> str:
     for page in doc["pages"]:
         markers = ",\n".join(f"    {one(m)}" for m in page["markers"])
         cells = ",\n".join(f"    {one(c)}" for c in page["cells"])
+        line = f',\n   "line": {one(page["line"])}' if "line" in page else ""
         pages.append(
             f'  {{"page": {page["page"]}, "size_px": {one(page["size_px"])},\n'
-            f'   "markers": [\n{markers}\n   ],\n   "cells": [\n{cells}\n   ]}}'
+            f'   "markers": [\n{markers}\n   ],\n   "cells": [\n{cells}\n   ]{line}}}'
         )
     return "{\n" + head + ',\n "pages": [\n' + ",\n".join(pages) + "\n ]\n}\n"
 

@@ -32,6 +32,7 @@ from templates.layout import (
     QUIET_ZONE_PX,
     Cell,
     Page,
+    WritingLine,
     build_layout,
     layout_json_text,
 )
@@ -57,6 +58,8 @@ INSTRUCTION_KO = "진한 펜으로 각 글자를 칸 안에 쓰세요. 사진을
 INSTRUCTION_EN = (
     "Write each character inside its box with a dark pen; keep all four corner markers in the photo."
 )
+LINE_INSTRUCTION_KO = "이 줄에 평소처럼 이어 써 주세요:"
+LINE_INSTRUCTION_EN = "Write this phrase on the line as you normally write, with your usual spacing."
 PRINT_NOTE = ("Print on A4 at 100 % (actual size), no scaling.", "A4 용지에 실제 크기(100%)로 인쇄하세요.")
 
 
@@ -109,6 +112,25 @@ def _draw_cell(draw: ImageDraw.ImageDraw, cell: Cell, fonts: dict[str, ImageFont
             draw.line((dash, xheight, min(dash + 7, x1 - 1), xheight), fill=XHEIGHT, width=1)
 
 
+def _draw_line(
+    draw: ImageDraw.ImageDraw, line: WritingLine, fonts: dict[str, ImageFont.FreeTypeFont]
+) -> None:
+    """The writing line: instructions and the phrase above a framed strip with a printed baseline."""
+    lx0, ly0, _, _ = line.label_box
+    draw.text((lx0, ly0), LINE_INSTRUCTION_KO, font=fonts["small"], fill=TEXT)
+    indent = draw.textlength(LINE_INSTRUCTION_KO + " ", font=fonts["small"])
+    draw.text((lx0 + indent, ly0 - 4), line.phrase, font=fonts["line_phrase"], fill=TEXT)
+    draw.text((lx0, ly0 + 40), LINE_INSTRUCTION_EN, font=fonts["hint_line"], fill=LABEL)
+    x0, y0, x1, y1 = line.box
+    draw.rectangle(
+        (x0 - OUTLINE_PX, y0 - OUTLINE_PX, x1 + OUTLINE_PX - 1, y1 + OUTLINE_PX - 1),
+        outline=OUTLINE,
+        width=OUTLINE_PX,
+    )
+    baseline = y0 + round(line.baseline * (y1 - y0))
+    draw.line((x0, baseline, x1 - 1, baseline), fill=BASELINE, width=2)
+
+
 def _draw_text_blocks(
     draw: ImageDraw.ImageDraw, page: Page, total_pages: int, fonts: dict[str, ImageFont.FreeTypeFont]
 ) -> None:
@@ -148,12 +170,16 @@ def render_page(page: Page, total_pages: int | None = None) -> Image.Image:
         "label": _font(TEXT_FONT, 36),
         "label_latin": _font(LATIN_LABEL_FONT, 38),
         "hint": _font(TEXT_FONT, 20),
+        "line_phrase": _font(BOLD_FONT, 36),
+        "hint_line": _font(TEXT_FONT, 26),
     }
     image = Image.new("RGB", page.size_px, PAPER)
     draw = ImageDraw.Draw(image)
     _draw_text_blocks(draw, page, total_pages or len(build_layout().pages), fonts)
     for cell in page.cells:
         _draw_cell(draw, cell, fonts)
+    if page.line is not None:
+        _draw_line(draw, page.line, fonts)
     _draw_markers(image, page)
     return image
 

@@ -77,14 +77,17 @@ def _font_gone(db: Database, font_id: str) -> bool:
         401: {"model": ErrorMessage},
         404: {"model": ErrorMessage},
         413: {"model": ErrorMessage, "description": "a photo or the whole upload is too large"},
-        415: {"model": ErrorMessage, "description": "not a JPEG or PNG (HEIC is not supported yet)"},
+        415: {"model": ErrorMessage,
+              "description": "not a JPEG, PNG (8 or 16 bit) or HEIC photo, nor a PDF scan"},
         422: {"model": ErrorMessage, "description": "a photo shows no template page, or is unreadable"},
         **errors(507),
     },
 )
 async def upload_pages(
     font: FontDep,
-    photos: Annotated[list[UploadFile], File(description="one photo per template page (JPEG or PNG)")],
+    photos: Annotated[list[UploadFile], File(
+        description="photos of template pages (JPEG, PNG of 8 or 16 bits or HEIC; one page, or two side by "
+        "side) or PDF scans (every page read)")],
     settings: SettingsDep,
     db: DatabaseDep,
     store: StoreDep,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".ttf":
         raise ValueError(f"the output must be a .ttf file, got {args.out.name}")
     glyphs = read_glyph_dir(args.glyph_dir)
+    spacing = _measured_spacing(args.glyph_dir)
     print_coverage(coverage_report(cp for cp, image in glyphs.items() if ink_bbox(image) is not None))
     options = BuildOptions(finetune_steps=args.steps, workers=args.workers, variants=not args.no_variants)
     bars: dict[str, tqdm] = {}
@@ -56,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.out.parent, prefix=".geulssi-build-") as scratch:
         try:
-            files = build_font(glyphs, Path(scratch), args.name, options=options, progress=progress)
+            files = build_font(
+                glyphs, Path(scratch), args.name, options=options, progress=progress, spacing=spacing
+            )
         finally:
             for bar in bars.values():
                 bar.close()
@@ -73,3 +77,16 @@ def run(args: argparse.Namespace) -> int:
     for problem in files.problems[:20]:
         print(f"warning: left out {problem}")
     return 0
+
+
+def _measured_spacing(glyph_dir: Path) -> dict[str, float] | None:
+    """The writer's spacing from the report.json `geulssi extract` wrote beside GLYPH_DIR, if measured."""
+    try:
+        entry = json.loads((glyph_dir.parent / "report.json").read_text(encoding="utf-8"))["spacing"]
+        if entry["status"] == "measured":
+            print(f"spacing from the writing line: gap {entry['gap']:.3f}, space {entry['space']:.3f}")
+            return {"gap": float(entry["gap"]), "space": float(entry["space"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    print("no measured writing line beside the glyphs: the default spacing is used")
+    return None

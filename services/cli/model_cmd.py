@@ -209,11 +209,13 @@ def _typesetting(entries: Any, out: Path, png_dir: Path, command: str) -> None:
     """Add the text-level typesetting section (services/packaging/text_eval.py) to `out`."""
     import tempfile
 
-    from services.packaging.text_eval import typesetting_report
+    from services.extraction.writing_line import spacing_from_image
+    from services.packaging.text_report import typesetting_report
 
     with tempfile.TemporaryDirectory(prefix="geulssi-typeset-") as work:
         fonts = [(entry.name, entry.local_path()) for entry in entries]
-        for result in typesetting_report(fonts, out, png_dir, Path(work), command):
+        results = typesetting_report(fonts, out, png_dir, Path(work), command, line_reader=spacing_from_image)
+        for result in results:
             ratios = f"advance ratio {result.advance_ratio:.2f}, CV ratio {result.cv_ratio:.2f}"
             print(f"typesetting {result.font}: {ratios}")
     print(f"wrote the typesetting section of {out}")

@@ -23,6 +23,7 @@ from services.extraction.page_finder import detect_markers, fit_pages
 from services.extraction.photo import PhotoError
 from services.extraction.read_page import read_page
 from services.extraction.results import CellResult, Extraction, PageExtraction
+from services.extraction.writing_line import estimate_spacing
 from templates.layout import TEMPLATE_VERSION, build_layout
 
 __all__ = ["USABLE", "CellResult", "Extraction", "PageExtraction", "PhotoError", "contact_sheet",
@@ -82,7 +83,8 @@ def merge_pages(pages: Sequence[PageExtraction]) -> Extraction:
 
     When several photos show the same page, the best (most readable cells, then sharpest) is used and the
     others are marked superseded in the report; a cell unreadable in the best photo but "ok" in another is
-    taken from that one. Pages no photo shows give cells with status "missing".
+    taken from that one. Pages no photo shows give cells with status "missing". The writing line is read
+    from the best photo that shows it, against the writer's Hangul boxes.
     """
     layout = build_layout()
     by_page: dict[int, list[PageExtraction]] = {}
@@ -91,6 +93,7 @@ def merge_pages(pages: Sequence[PageExtraction]) -> Extraction:
     photos: list[dict[str, Any]] = []
     cells: list[CellResult] = []
     notes: list[str] = []
+    lines: list[tuple[str, Any]] = []  # (phrase, ink mask) of the writing line, best photo first
     for page in layout.pages:
         shots = sorted(by_page.get(page.page, []), key=lambda e: e.quality, reverse=True)
         if not shots:
@@ -98,6 +101,8 @@ def merge_pages(pages: Sequence[PageExtraction]) -> Extraction:
             cells += [CellResult(c.char, c.codepoint, page.page, "missing", None) for c in page.cells]
             continue
         best, rest = shots[0], shots[1:]
+        if page.line is not None:
+            lines += [(page.line.phrase, shot.line) for shot in shots if shot.line is not None]
         chosen = list(best.cells)
         borrowed: Counter[str] = Counter()
         for index, cell in enumerate(chosen):
@@ -119,4 +124,15 @@ def merge_pages(pages: Sequence[PageExtraction]) -> Extraction:
                                 f"{other.report['sharpness']})"
                                 + (f"; {used} cells taken from this photo" if used else "; not used"))
             photos.append(entry)
-    return Extraction(TEMPLATE_VERSION, photos, cells, notes)
+    return Extraction(TEMPLATE_VERSION, photos, cells, notes, _spacing(lines, cells))
+
+
+def _spacing(lines: list[tuple[str, Any]], cells: list[CellResult]) -> dict[str, Any]:
+    """The writer's spacing read from the first writing line, or why there is none."""
+    if not lines:
+        return {"status": "not written", "message": "the writing line was not photographed; the fonts use "
+                                                     "the default spacing"}
+    boxes = {c.char: c.image for c in cells
+             if c.usable and c.image is not None and 0xAC00 <= c.codepoint <= 0xD7A3}
+    phrase, mask = lines[0]
+    return estimate_spacing(mask, phrase, boxes)

@@ -12,7 +12,17 @@ from typing import Any
 import cv2
 import numpy as np
 
-from services.extraction.glyph_image import draw, ink_scale, pen_darkness, restore, sharpen
+from services.extraction.glyph_image import (
+    FIT_FROM_SIGMA,
+    SAME_PEN_RATIO,
+    draw,
+    fit_darkness,
+    fit_strokes,
+    ink_scale,
+    pen_darkness,
+    restore,
+    sharpen,
+)
 from templates.layout import Cell, Page, build_layout
 from templates.render import OUTLINE_PX, page_array
 
@@ -64,7 +74,7 @@ class _Measured:
     overflow_px: int
     mask: np.ndarray  # box-size bool: the ink components kept
     ink: np.ndarray  # box-size float32 ink darkness as measured (faint boxes are shown like this)
-    restored: np.ndarray | None  # box-size float32 ink with the blur undone (ok boxes are drawn from it)
+    seen: np.ndarray | None  # region-size float32 ink, exact guides out, blur not undone (ok boxes only)
 
 
 @dataclass
@@ -235,20 +245,23 @@ def _measure(flat: Flattened, page: Page, index: int, profile: np.ndarray, thres
         status = "faint"
     else:
         status = "ok"
-    restored = None
-    if status == "ok":
-        restored = restore(_remove_guides(region, profile), blur_sigma)[m:-m, m:-m]
-    return _Measured(status, strength, ratio, overflow_px, mask, box_ink, restored)
+    seen = _remove_guides(region, profile) if status == "ok" else None
+    return _Measured(status, strength, ratio, overflow_px, mask, box_ink, seen)
 
 
-def _cell_ink(m: _Measured, pen: float) -> CellInk:
+def _cell_ink(m: _Measured, pen: float, blur_sigma: float, fit_pen: float) -> CellInk:
     """The CellInk of a measured box on a page written with `pen` darkness, with its glyph image.
 
-    Ok boxes are drawn from their restored ink, on the pen's darkness (see glyph_image). Faint ink is shown
-    as faint as it is (on the contact sheet); other statuses are stretched to their own strength.
+    Ok boxes are drawn from their ink with the blur undone, on the pen's darkness (see glyph_image): fitted
+    as strokes of `fit_pen` darkness on a soft photo, unsharp-masked otherwise or when the box is in a
+    lighter pen. Faint ink is shown as faint as it is (on the contact sheet); other statuses are stretched
+    to their own strength.
     """
-    if m.restored is not None:
-        image = draw(m.restored, m.mask, ink_scale(m.strength, pen))
+    ring = RING_OUTER_PX
+    if m.seen is not None and blur_sigma >= FIT_FROM_SIGMA and m.strength >= SAME_PEN_RATIO * pen > 0:
+        image = draw(fit_strokes(m.seen, blur_sigma, fit_pen)[ring:-ring, ring:-ring], m.mask, fit_pen)
+    elif m.seen is not None:
+        image = draw(restore(m.seen, blur_sigma)[ring:-ring, ring:-ring], m.mask, ink_scale(m.strength, pen))
     else:
         image = draw(m.ink, m.mask, 1.0 if m.status == "faint" else m.strength)
     return CellInk(m.status, image, round(m.ink_ratio, 4), round(m.strength, 3), m.overflow_px)
@@ -271,7 +284,12 @@ def read_cells(flat: Flattened, page: Page, visible: Sequence[bool],
     threshold = max(MIN_INK_THRESHOLD, 5.0 * noise)
     measured = [_measure(flat, page, i, profiles[c.script], threshold, blur_sigma) if v else None
                 for i, (c, v) in enumerate(zip(page.cells, visible, strict=True))]
-    level = pen_darkness([m.strength for m in measured if m is not None and m.status == "ok"])
-    cells = [None if m is None else _cell_ink(m, level) for m in measured]
-    measures = {"noise": round(noise, 4), "ink_threshold": round(threshold, 3), "ink_level": round(level, 3)}
+    ok = [m for m in measured if m is not None and m.seen is not None]
+    level = pen_darkness([m.strength for m in ok])
+    ring = RING_OUTER_PX
+    fit_pen = fit_darkness([v.seen[ring:-ring, ring:-ring][v.mask] for v in ok if v.seen is not None
+                            and v.strength >= SAME_PEN_RATIO * level])
+    cells = [None if v is None else _cell_ink(v, level, blur_sigma, fit_pen) for v in measured]
+    measures = {"noise": round(noise, 4), "ink_threshold": round(threshold, 3), "ink_level": round(level, 3),
+                "fit_level": round(fit_pen, 3) if blur_sigma >= FIT_FROM_SIGMA else None}
     return cells, measures

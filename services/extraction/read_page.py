@@ -21,6 +21,7 @@ from services.extraction.photo_quality import (
 )
 from services.extraction.registration import Registration, grow_homography, register
 from services.extraction.results import CellResult, PageExtraction
+from services.extraction.writing_line import LINE_ADVICE, line_state, read_line
 from templates.layout import TEMPLATE_VERSION, Page
 
 SOFT_BELOW_SHARPNESS = 10.0  # readable but soft: say so in the report
@@ -159,4 +160,9 @@ def read_page(gray: np.ndarray, fit: PageFit, name: str) -> PageExtraction:
         "status": "used",
         "message": "; ".join([f"page {page.page}: {counts.get('ok', 0)} of {len(cells)} cells read", *notes]),
     }
-    return PageExtraction(name, page.page, report, cells)
+    line = read_line(flat, page, registration, size)  # the writing line's ink, on pages that have one
+    if page.line is not None:
+        report["writing_line"] = line_state(line)
+        if report["writing_line"] != "written":
+            report["message"] += f"; {LINE_ADVICE[report['writing_line']]}"
+    return PageExtraction(name, page.page, report, cells, line)

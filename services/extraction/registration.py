@@ -80,7 +80,6 @@ def _profile_offset(strip: np.ndarray, along_rows: bool, first: float, second: f
                     start: int) -> float | None:
     """Where two parallel frame lines are in a strip of the measuring image, as a shift from `first` and
     `second` (their expected centres, in the image's coordinate across the lines); None if not clear.
-
     `along_rows`: the lines run along the rows (horizontal lines; the profile is over rows).
     """
     # Darkness relative to the paper here, so a frame in a shadow counts like one in the light.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ class PageExtraction:
     page: int
     report: dict[str, Any]
     cells: list[CellResult]
+    line: np.ndarray | None = None  # ink mask of the page's writing line, when it has one in the photo
 
     @property
     def quality(self) -> float:
@@ -71,6 +73,12 @@ class Extraction:
     photos: list[dict[str, Any]]
     cells: list[CellResult]
     notes: list[str] = field(default_factory=list)
+    spacing: dict[str, Any] | None = None  # the writing line's reading (`writing_line.estimate_spacing`)
+
+    @property
+    def measured_spacing(self) -> dict[str, float] | None:
+        """{"gap", "space"} when the writing line gave the writer's spacing, else None."""
+        return measured_spacing(self.spacing)
 
     def report(self) -> dict[str, Any]:
         """The report.json document."""
@@ -82,6 +90,14 @@ class Extraction:
             "box_size_px": list(sizes[0]) if len(sizes) == 1 else [list(s) for s in sizes],
             "summary": dict(Counter(c.status for c in self.cells)),
             "notes": self.notes,
+            "spacing": self.spacing or {"status": "not written", "message": "no writing line was read"},
             "photos": self.photos,
             "cells": [c.to_report() for c in self.cells],
         }
+
+
+def measured_spacing(entry: Mapping[str, Any] | None) -> dict[str, float] | None:
+    """{"gap", "space"} from a writing-line report entry whose status is "measured", else None."""
+    if not entry or entry.get("status") != "measured":
+        return None
+    return {"gap": float(entry["gap"]), "space": float(entry["space"])}

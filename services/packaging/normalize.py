@@ -1,7 +1,9 @@
 """Decides where each traced glyph sits in the font: its scale, offset and advance width in font units.
 
-Hangul syllables are proportional, like the Nanum handwriting fonts: the advance is the ink width plus
-HANGUL_SIDE_BEARING on each side. One robust scale per image kind maps the median *written* syllable's
+Hangul syllables are proportional, like the Nanum handwriting fonts: the advance is the ink width plus a
+side bearing on each side. The side bearings and the space come from the writer's own running text when
+their writing line was measured (`Spacing`, from extraction's report), else from DEFAULT_SPACING.
+One robust scale per image kind maps the median *written* syllable's
 ink extent to HANGUL_EXTENT; each syllable keeps the writer's size relative to that median (generated
 syllables are compared with written ones of the same vowel and final, `metrics.size_model`), and only
 true outliers are pulled in. The ink is centred on the line y = HANGUL_CENTRE_Y.
@@ -51,13 +53,35 @@ LATIN_SIZE_BAND = (0.85, 1.15)
 LATIN_MAX_EXTENT = 2.2  # cap heights: taller or wider than this is a mistake (a stroke across the box)
 SIDE_BEARING = 0.07  # of the cap height, each side (Nanum Pen 0.065, Brush 0.05, Barunpen 0.09)
 MIN_ADVANCE = 0.3  # of the cap height: narrow marks (. , ' |) still get room around them
-SPACE_ADVANCE = 260
+SPACE_ADVANCE = 260  # 0.325 x HANGUL_EXTENT
 
 CAPITALS = "ABDEFHIKLMNPRTUVWXZ"  # flat tops, no descender: a clean cap-height sample
 X_LETTERS = "acemnorsuvwxz"  # no ascender, no descender
 # Each class is pulled towards its own median top (x-height letters with descenders share the x-height).
 LATIN_CLASSES = (CAPITALS + "CGJOQSY", X_LETTERS + "gpqy", "bdfhklt", "0123456789")
 DIGITS = "0123456789"
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """A writer's spacing in running text, as shares of the median syllable ink extent (HANGUL_EXTENT)."""
+
+    gap: float  # the side bearings of two neighbouring syllables together
+    space: float  # the advance of a space
+
+    @property
+    def side_bearing(self) -> float:
+        """Font units on each side of a syllable's ink."""
+        return self.gap * HANGUL_EXTENT / 2
+
+    @property
+    def space_advance(self) -> int:
+        """Font units of the space's advance."""
+        return round(self.space * HANGUL_EXTENT)
+
+
+# The pretraining median (see above): used when the writer's line was not written or not readable.
+DEFAULT_SPACING = Spacing(2 * HANGUL_SIDE_BEARING / HANGUL_EXTENT, SPACE_ADVANCE / HANGUL_EXTENT)
 
 
 @dataclass(frozen=True)
@@ -149,16 +173,21 @@ def _extent_px(glyph: TracedGlyph) -> float:
 
 
 def place_hangul(
-    glyphs: Mapping[int, TracedGlyph], *, written: Collection[int] | None = None
+    glyphs: Mapping[int, TracedGlyph],
+    *,
+    written: Collection[int] | None = None,
+    spacing: Spacing | None = None,
 ) -> tuple[dict[int, Placement], dict[int, str]]:
     """Place Hangul syllables; return (placements, problems) keyed by code point.
 
+    `spacing` is the writer's measured spacing (default: DEFAULT_SPACING).
     `written` lists the canonical (128 px) syllables that were written by hand rather than generated
     (default: the template's syllables); writing-box images always count as written. A glyph with a
     problem (no ink, a blot, an absurd size) gets a reason and no placement.
     """
     usable, problems = _split_usable(glyphs)
     units = hangul_units(usable, written)
+    side = (spacing or DEFAULT_SPACING).side_bearing
     placements: dict[int, Placement] = {}
     # Generated (canonical) glyphs and written writing boxes were drawn at different scales: each
     # kind gets its own median so neither distorts the other.
@@ -177,7 +206,7 @@ def place_hangul(
         for cp, ratio in sane.items():
             scale = units[canonical] * model.kept(ratio, written=cp in hand) / ratio
             x0, y0, x1, y1 = usable[cp].bbox  # type: ignore[misc]
-            advance = max(round((x1 - x0) * scale + 2 * HANGUL_SIDE_BEARING), HANGUL_MIN_ADVANCE)
+            advance = max(round((x1 - x0) * scale + 2 * side), HANGUL_MIN_ADVANCE)
             dx = (advance - (x1 - x0) * scale) / 2 - scale * x0
             dy = HANGUL_CENTRE_Y - scale * (y0 + y1) / 2
             placements[cp] = Placement(scale, dx, dy, advance)

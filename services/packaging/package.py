@@ -24,14 +24,15 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+from fontTools.pens.ttGlyphPen import TTGlyphPen
 from PIL import Image
 
 from services.packaging.coverage import MissingChar, coverage_report
 from services.packaging.font_tables import build_font, check_family_name
-from services.packaging.hand import load_hand
+from services.packaging.hand import load_hand, load_spacing
 from services.packaging.jamo import is_jamo
 from services.packaging.kerning import kern_feature
-from services.packaging.normalize import SIDE_BEARING, is_hangul, is_latin
+from services.packaging.normalize import SIDE_BEARING, Spacing, is_hangul, is_latin
 from services.packaging.outline import outline_all, outline_alternates
 from services.packaging.preview import preview_png
 from services.packaging.trace import TracedGlyph, trace_glyph
@@ -210,6 +211,7 @@ def package_font(
     workers: int = 1,
     written: Collection[int] | None = None,
     hangul_box_scale: float | None = None,
+    spacing: Spacing | None = None,
     variants: bool = True,
 ) -> PackageReport:
     """Build FONT.ttf, FONT.woff2 and FONT-preview.png from a directory of glyph images.
@@ -219,9 +221,10 @@ def package_font(
     Hangul images that were written by hand and `hangul_box_scale` is the writer's canonical pixels per
     writing-box pixel (`glyph_space.writer_scale`), which sizes Latin against Hangul as written; when
     neither is given they are read from the directory's `.hand.json` if the build saved one (else: the
-    template's syllables, and Latin sized on its own). `variants` takes `U+XXXX.altK.png` images in as
-    alternates cycled by `calt`. Raises ValueError for a bad name, a directory without glyph images, or
-    when no Hangul syllable is usable; nothing is written then.
+    template's syllables, and Latin sized on its own). `spacing` is the writer's measured spacing in
+    running text (else the directory's `.hand.json`, else the default). `variants` takes
+    `U+XXXX.altK.png` images in as alternates cycled by `calt`. Raises ValueError for a bad name, a
+    directory without glyph images, or when no Hangul syllable is usable; nothing is written then.
     """
     glyph_dir, out_ttf = Path(glyph_dir), Path(out_ttf)
     family = check_family_name(family_name)
@@ -232,11 +235,13 @@ def package_font(
     images, ignored = scan_glyph_dir(glyph_dir)
     if written is None and hangul_box_scale is None:
         written, hangul_box_scale = load_hand(glyph_dir)  # saved by the build flow, if it was
+    if spacing is None and (saved := load_spacing(glyph_dir)) is not None:
+        spacing = Spacing(saved["gap"], saved["space"])
     broken: dict[int, str] = {}
     hangul, latin = _trace_images(images, workers, report, broken)
     clock.lap("trace")
     traced = {**hangul, **latin}
-    placements, problems = place_written(traced, written, hangul_box_scale)
+    placements, problems = place_written(traced, written, hangul_box_scale, spacing)
     broken.update(problems)
     jamo_traced, jamo_placed, jamo_sources = place_cut_jamo(images, load_glyph_image)
     marks = drawn_marks(traced, placements)
@@ -250,6 +255,9 @@ def package_font(
         detail = f" ({'; '.join(issues[:3])})" if issues else ""
         raise ValueError(f"no usable Hangul syllable in {glyph_dir}{detail}")
     drawn = tuple(sorted(cp for cp in marks if cp in glyphs))
+    if spacing is not None:  # the writer's own space (else build_font adds the default one)
+        for blank in (0x20, 0xA0):
+            glyphs[blank] = (TTGlyphPen(None).glyph(), spacing.space_advance)
     found = scan_alternates(glyph_dir) if variants else {}
     extra = outline_alternates(place_alternates(found, traced, placements, jamo_sources, load_glyph_image))
     clock.lap("normalize")  # placement and outline conversion

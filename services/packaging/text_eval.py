@@ -2,10 +2,13 @@
 
 Protocol (typesetting only, no generator): the true font's template syllables and 94 Latin characters are
 drawn into 200 px writing boxes as a writer would fill them (size jittered by +-JITTER, position jittered,
-Latin on the printed baseline), its other paragraph syllables are rendered straight into the writer's
-canonical space (a perfect generator), and `package_font` builds our font from them. Both fonts then set
-PARAGRAPH with HarfBuzz: the figures are the line's total advance over the median ink height of its
-syllables, the spread (CV) of the syllables' ink heights, and x-height over cap height.
+Latin on the printed baseline), the writing line's phrase is set from the true font (HarfBuzz, its own
+advances and kerning) on the line's strip and measured by the given `line_reader` (extraction's
+`writing_line.spacing_from_image`, passed in by the CLI), its other paragraph syllables are rendered
+straight into the writer's canonical space (a perfect generator), and `package_font` builds our font
+from them. Both fonts then set PARAGRAPH with HarfBuzz: the figures are the line's total advance over
+the median ink height of its syllables, the spread (CV) of the syllables' ink heights, and x-height
+over cap height.
 
     >>> result = typeset_eval(Path("Gaegu_400Regular.ttf"), "Gaegu Regular", Path("work/"))
     >>> result.advance_ratio, result.cv_ratio
@@ -14,9 +17,10 @@ syllables, the spread (CV) of the syllables' ink heights, and x-height over cap 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import uharfbuzz as hb
@@ -26,9 +30,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from models import glyph_space, hangul
 from models.glyph_files import glyph_filename, write_png
+from services.packaging.normalize import Spacing
 from services.packaging.package import package_font
+from services.packaging.spacing_check import true_spacing
 from templates.charset import HANGUL, LATIN
-from templates.layout import BOX_PX, LATIN_BASELINE
+from templates.layout import BOX_PX, LATIN_BASELINE, LINE_PHRASE, build_layout
 
 PARAGRAPH = (
     "오늘은 날씨가 맑아서 친구와 함께 공원에 갔다. 우리는 큰 나무 아래에 앉아 이야기를 나누고, "
@@ -44,6 +50,9 @@ TUNING_FONTS = (  # pretraining fonts (pretrain.tsv) the typesetting constants w
     ("Nanum Brush Script", Path("/usr/share/fonts/truetype/nanum/NanumBrush.ttf")),
 )
 PNG_WIDTH = 1400
+LINE_RENDER = 0.8  # the writer's pen on the writing line, relative to RENDER_PX (running text is smaller)
+# Reads a written strip (uint8, 255 paper): (strip, phrase, {syllable: box image}) -> the report entry.
+LineReader = Callable[[np.ndarray, str, Mapping[str, np.ndarray]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class TypesetResult:
     truth: TextFigures
     ours: TextFigures
     png: Path | None
+    line: dict[str, Any] | None = None  # what the writing line read (None: no line reader given)
+    spacing: Spacing | None = None  # the true font's own spacing
 
     @property
     def advance_ratio(self) -> float:
@@ -125,6 +136,38 @@ def _box(font: ImageFont.FreeTypeFont, ch: str, rng: np.random.Generator, latin:
     return np.asarray(image)
 
 
+def writer_boxes(true_font: Path, seed: int = 0) -> dict[int, np.ndarray]:
+    """Return the writing boxes the simulated writer fills with `true_font`'s template characters."""
+    rng = np.random.default_rng(seed)
+    sizes = {ch: round(RENDER_PX * rng.uniform(1 - JITTER, 1 + JITTER)) for ch in (*HANGUL, *LATIN)}
+    fonts = {size: ImageFont.truetype(str(true_font), size) for size in set(sizes.values())}
+    cmap = TTFont(true_font).getBestCmap()
+    return {
+        ord(ch): _box(fonts[sizes[ch]], ch, rng, ch in LATIN) for ch in (*HANGUL, *LATIN) if ord(ch) in cmap
+    }
+
+
+def written_line(
+    true_font: Path, phrase: str = LINE_PHRASE, size: float = LINE_RENDER * RENDER_PX
+) -> np.ndarray:
+    """Return the writing line's strip (uint8, 255 paper) with `phrase` set in `true_font` as shaped text:
+    the font's own advances, kerning on, on the printed baseline, starting a little in from the left."""
+    line = next(p.line for p in build_layout().pages if p.line is not None)
+    x0, y0, x1, y1 = line.box
+    image = Image.new("L", (x1 - x0, y1 - y0), 255)
+    font = ImageFont.truetype(str(true_font), round(size), layout_engine=ImageFont.Layout.RAQM)
+    ImageDraw.Draw(image).text(
+        (40, line.baseline * (y1 - y0)), phrase, font=font, fill=0, anchor="ls", features=["kern"]
+    )
+    return np.asarray(image)
+
+
+def read_written_line(true_font: Path, line_reader: LineReader, seed: int = 0) -> dict[str, Any]:
+    """Run `line_reader` on the strip `true_font` writes, with the writer's Hangul boxes."""
+    boxes = {chr(cp): im for cp, im in writer_boxes(true_font, seed).items() if hangul.is_syllable(cp)}
+    return line_reader(written_line(true_font), LINE_PHRASE, boxes)
+
+
 def eval_glyph_dir(
     true_font: Path, out_dir: Path, *, seed: int = 0, extra: Iterable[int] = ()
 ) -> tuple[set[int], float]:
@@ -132,13 +175,7 @@ def eval_glyph_dir(
 
     The paragraph's syllables and `extra` ones that were not written are rendered as if generated.
     """
-    rng = np.random.default_rng(seed)
-    sizes = {ch: round(RENDER_PX * rng.uniform(1 - JITTER, 1 + JITTER)) for ch in (*HANGUL, *LATIN)}
-    fonts = {size: ImageFont.truetype(str(true_font), size) for size in set(sizes.values())}
-    cmap = TTFont(true_font).getBestCmap()
-    boxes = {
-        ord(ch): _box(fonts[sizes[ch]], ch, rng, ch in LATIN) for ch in (*HANGUL, *LATIN) if ord(ch) in cmap
-    }
+    boxes = writer_boxes(true_font, seed)
     written = glyph_space.inked_syllables(boxes)
     scale = glyph_space.writer_scale(written.values())
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -182,12 +219,24 @@ def paragraph_png(fonts: list[tuple[str, Path]], out: Path) -> Path:
     return out
 
 
-def typeset_eval(true_font: Path, name: str, workdir: Path, png_dir: Path | None = None) -> TypesetResult:
-    """Build our font from `true_font`'s template glyphs and compare the two setting PARAGRAPH."""
+def typeset_eval(
+    true_font: Path,
+    name: str,
+    workdir: Path,
+    png_dir: Path | None = None,
+    line_reader: LineReader | None = None,
+) -> TypesetResult:
+    """Build our font from `true_font`'s template glyphs and compare the two setting PARAGRAPH.
+
+    With a `line_reader` the writer also writes the writing line and the font uses the spacing it reads
+    (the default spacing when it reads none); without one the default spacing is used."""
     glyph_dir = workdir / "glyphs"
     written, scale = eval_glyph_dir(true_font, glyph_dir)
+    line = read_written_line(true_font, line_reader) if line_reader else None
+    spacing = Spacing(line["gap"], line["space"]) if line and line["status"] == "measured" else None
     report = package_font(
-        glyph_dir, workdir / "eval.ttf", f"Eval {name}", written=written, hangul_box_scale=scale
+        glyph_dir, workdir / "eval.ttf", f"Eval {name}", written=written, hangul_box_scale=scale,
+        spacing=spacing,
     )
     png = None
     if png_dir is not None:
@@ -196,79 +245,10 @@ def typeset_eval(true_font: Path, name: str, workdir: Path, png_dir: Path | None
             [(f"{name} (true font)", true_font), ("ours (from its template glyphs)", report.ttf)],
             png_dir / f"paragraph-{slug}.png",
         )
-    return TypesetResult(name, measure(true_font), measure(report.ttf), png)
+    return TypesetResult(name, measure(true_font), measure(report.ttf), png, line, true_spacing(true_font))
 
 
 SECTION_START, SECTION_END = "<!-- typesetting:start -->", "<!-- typesetting:end -->"
-NOTES = (
-    "Reading the table. A writing box says nothing about how far apart a writer sets syllables, so",
-    "spacing is the median of the pretraining handwriting faces (side bearings together 0.074 of the",
-    "ink height, a space 0.32 of it). Gaegu is set far looser (side bearings 0.20, a space 0.66 of its",
-    "ink height: measured with the same rule after the fact) and stays at 0.86; that is a choice",
-    "of the font's designer that the template cannot show. Sizes come from the written syllables,",
-    "Latin proportions from the written letters on the printed baseline, both as written; Latin is",
-    "sized against Hangul through the writing-box scale (cap height over the paragraph's median",
-    "syllable ink height, checked by hand: Gaegu 0.80 ours vs 0.74 true, Poor Story 0.78 vs 0.75). Not in",
-    "these figures: the generator (a perfect one is assumed here; its own scores are in the tables",
-    "above), kerning (on in both fonts; ours is computed from our outlines), the 51 jamo, the drawn",
-    "marks and the `calt` alternates (tested through HarfBuzz in tests/integration/test_package_shaping.py).",
-)
-TARGETS = "advance ratio 0.9-1.1, CV ratio 0.7-1.3, x-height/cap-height difference <= 0.05"
-
-
-def _row(r: TypesetResult, doc_dir: Path) -> str:
-    """One Markdown table row for a result, with pass marks against the targets."""
-
-    def mark(ok: bool) -> str:
-        return "✓" if ok else "✗"
-
-    xcap = "n/a"
-    if r.x_over_cap_diff is not None and r.truth.x_over_cap and r.ours.x_over_cap:
-        xcap = f"{r.truth.x_over_cap:.3f} / {r.ours.x_over_cap:.3f} {mark(r.x_over_cap_diff <= 0.05)}"
-    png = f"[{r.png.name}]({r.png.relative_to(doc_dir).as_posix()})" if r.png else ""
-    return (
-        f"| {r.font} | {r.truth.advance_over_height:.1f} / {r.ours.advance_over_height:.1f} | "
-        f"{r.advance_ratio:.2f} {mark(0.9 <= r.advance_ratio <= 1.1)} | "
-        f"{r.truth.height_cv:.3f} / {r.ours.height_cv:.3f} | "
-        f"{r.cv_ratio:.2f} {mark(0.7 <= r.cv_ratio <= 1.3)} | "
-        f"{xcap} | {png} |"
-    )
-
-
-def typesetting_section(
-    results: list[TypesetResult], tuning: list[TypesetResult], doc_dir: Path, command: str
-) -> str:
-    """Return the Markdown section (between the markers) for held-out `results` and `tuning` fonts."""
-    header = [
-        "| font | advance / ink height | ratio | height CV | ratio | x-height / cap height | paragraph |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    lines = [
-        SECTION_START,
-        "## Typesetting: running text against the true font",
-        "",
-        f"Made by `{command}`. Protocol: `services/packaging/text_eval.py` (typesetting only: the",
-        "template's 200 syllables and 94 Latin characters are rendered from the true font into 200 px",
-        f"writing boxes, size jittered ±{JITTER:.0%}; the paragraph's other syllables are rendered straight",
-        "into the writer's canonical space, i.e. a perfect generator; `package_font` builds our font).",
-        "Figures on the fixed paragraph (HarfBuzz, `kern` on): advance of the whole line over the median",
-        "ink height of its syllables; CV (std/mean) of its syllables' ink heights; yMax(x)/yMax(H).",
-        f"Targets: {TARGETS}. Each cell is true font / ours; the figures show the true font above ours.",
-        "",
-        "The spacing and size constants (`services/packaging/normalize.py`, `jamo.py`, `marks.py`) were",
-        "chosen on pretraining fonts only: side bearings and space width from the 7 proportional",
-        "handwriting faces of pretrain.tsv (median), line position, cap height and jamo sizes from Nanum",
-        "Pen Script and Nanum Brush Script (table below). All five held-out fonts were looked at (figures",
-        "and tables) only after that, to measure; no constant was changed for them.",
-        "",
-        *header,
-        *(_row(r, doc_dir) for r in results),
-    ]
-    if tuning:
-        lines += ["", "Pretraining fonts the constants were chosen on, same protocol:", "", *header]
-        lines += [_row(r, doc_dir) for r in tuning]
-    lines += ["", *NOTES, "", SECTION_END]
-    return "\n".join(lines)
 
 
 def write_section(markdown: Path, section: str) -> Path:
@@ -284,19 +264,3 @@ def write_section(markdown: Path, section: str) -> Path:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(markdown)
     return markdown
-
-
-def typesetting_report(
-    fonts: list[tuple[str, Path]], markdown: Path, png_dir: Path, workdir: Path, command: str
-) -> list[TypesetResult]:
-    """Run `typeset_eval` on each (name, font file) and on TUNING_FONTS; write the PNGs and the section."""
-
-    def run(named: list[tuple[str, Path]], tag: str) -> list[TypesetResult]:
-        return [
-            typeset_eval(path, name, workdir / f"{tag}{i}", png_dir) for i, (name, path) in enumerate(named)
-        ]
-
-    results = run(fonts, "font")
-    tuning = run([(name, path) for name, path in TUNING_FONTS if path.is_file()], "tuning")
-    write_section(markdown, typesetting_section(results, tuning, markdown.parent, command))
-    return results

@@ -23,6 +23,7 @@ from services.packaging.normalize import (
     CAPITALS,
     DIGITS,
     Placement,
+    Spacing,
     hangul_units,
     is_hangul,
     is_latin,
@@ -35,11 +36,15 @@ ImageLoader = Callable[[Path], np.ndarray]
 
 
 def place_written(
-    traced: dict[int, TracedGlyph], written: Collection[int] | None, hangul_box_scale: float | None
+    traced: dict[int, TracedGlyph],
+    written: Collection[int] | None,
+    hangul_box_scale: float | None,
+    spacing: Spacing | None = None,
 ) -> tuple[dict[int, Placement], dict[int, str]]:
-    """Place Hangul and Latin; Latin is sized against the Hangul as written when the box scale is known."""
+    """Place Hangul and Latin; Latin is sized against the Hangul as written when the box scale is known.
+    `spacing` is the writer's measured Hangul spacing, if any."""
     hangul = {cp: g for cp, g in traced.items() if is_hangul(cp)}
-    placements, broken = place_hangul(hangul, written=written)
+    placements, broken = place_hangul(hangul, written=written, spacing=spacing)
     units = hangul_units(hangul, written)
     latin_units = units.get(False)  # Hangul writing boxes: the same pixels as the Latin boxes
     if latin_units is None and True in units and hangul_box_scale:

@@ -71,9 +71,12 @@ def build_font(
     *,
     options: BuildOptions | None = None,
     progress: Progress | None = None,
+    spacing: Mapping[str, float] | None = None,
 ) -> FontFiles:
     """Turn a writer's glyphs (codepoint -> writing-box image) into FONT.ttf/.woff2/-preview.png in `workdir`.
 
+    `spacing` is the writer's spacing in running text as extraction read it from their writing line
+    (`Extraction.measured_spacing`: {"gap", "space"}); without it the fonts use the default spacing.
     `progress(stage, fraction)` is called as each stage advances. Raises ValueError for unusable input
     (too few Hangul glyphs, a bad family name).
     """
@@ -121,16 +124,19 @@ def build_font(
             write_png(glyph_dir / glyph_filename(cp), image)
 
     # 3-5. trace (potrace: smooth outlines, specks dropped, holes kept) -> normalize (Hangul at the writer's
-    # sizes on one visual line with proportional advances; Latin by letter class on the baseline) ->
-    # package (the 51 jamo, stand-in marks, kerning, calt alternates; TrueType tables, WOFF2, preview).
+    # sizes on one visual line with proportional advances, spaced as on their writing line; Latin by letter
+    # class on the baseline) -> package (the 51 jamo, stand-in marks, kerning, calt alternates; TrueType
+    # tables, WOFF2, preview).
     def packaging(fraction: float) -> None:
         for stage, begin, end, _ in PACKAGE_SPANS:
             if fraction < end or stage == "package":
                 report(stage, min((fraction - begin) / (end - begin), 1.0))
                 return
 
-    # The written syllables set the writer's sizes, and Latin is sized against them (kept for re-packages).
-    save_hand(glyph_dir, kept, glyph_space.writer_scale(glyph_space.inked_syllables(glyphs).values()))
+    # The written syllables set the writer's sizes, and Latin is sized against them; the writing line sets
+    # the side bearings and the space (all kept for re-packages).
+    box_scale = glyph_space.writer_scale(glyph_space.inked_syllables(glyphs).values())
+    save_hand(glyph_dir, kept, box_scale, spacing)
     result = package_font(
         glyph_dir,
         workdir / "font.ttf",

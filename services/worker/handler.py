@@ -29,6 +29,7 @@ from services.db.tables import REPACKAGE
 from services.pipeline.kept import keep_build, run_repackage
 from services.queue.messages import DeadLetter, JobMessage
 from services.storage import ArtifactStore, result_key, result_prefix
+from services.worker import writer_spacing
 from services.worker.policy import REPACKAGE_WEIGHTS, RetryPolicy, StageClock, TimeLimitExceeded
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Builder(Protocol):
         *,
         options: Any,
         progress: Callable[[str, float], None],
+        spacing: Mapping[str, float] | None = None,
     ) -> Any: ...
 
 
@@ -126,6 +128,7 @@ class JobHandler:
                 base = jobs.get_job(session, str(params.get("base_job", "")))
                 params["base_prefix"] = base.result_prefix if base is not None else None
             pngs = queries.ok_glyph_images(session, job.font_id) if params is None else {}
+            line = writer_spacing.line_upload(session, job.font_id) if params is None else None
         log.info(
             "job %s claimed (attempt %d of %d, %d glyphs)",
             job.id,
@@ -135,7 +138,7 @@ class JobHandler:
         )
         self.current_job = job.id
         try:
-            return self._run(job.id, job.font_id, job.attempts, family, pngs, params)
+            return self._run(job.id, job.font_id, job.attempts, family, pngs, params, line)
         finally:
             self.current_job = None
 
@@ -147,6 +150,7 @@ class JobHandler:
         family: str,
         pngs: dict[int, bytes],
         params: dict[str, Any] | None = None,
+        line: tuple[str, str] | None = None,
     ) -> Outcome:
         """Build (or, with `params`, re-package) the font; store its files and what a later fix needs."""
         lease = LeaseKeeper(self, job_id)
@@ -174,7 +178,10 @@ class JobHandler:
             options = self.options if self.options is not None else default_build_options(self.settings)
             with tempfile.TemporaryDirectory(prefix=f"geulssi-{job_id}-", dir=self.settings.work_dir) as tmp:
                 if params is None:
-                    files = builder(glyphs, Path(tmp), family, options=options, progress=progress)
+                    spacing = writer_spacing.writer_spacing(self.store, line, glyphs, job_id)
+                    files = builder(
+                        glyphs, Path(tmp), family, options=options, progress=progress, spacing=spacing
+                    )
                 else:
                     files = run_repackage(
                         self.store,

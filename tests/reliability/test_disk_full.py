@@ -127,6 +127,7 @@ def font_sized_files(
     *,
     options: Any,
     progress: Callable[[str, float], None],
+    spacing: Mapping[str, float] | None = None,
 ) -> Files:
     """Stands in for build_font: reports every stage, returns a font's worth of files in `workdir`."""
     for stage in STAGE_WEIGHTS:

@@ -106,6 +106,7 @@ class HeldBuilder:
         *,
         options: Any,
         progress: Callable[[str, float], None],
+        spacing: Mapping[str, float] | None = None,
     ) -> Files:
         self.calls += 1
         self.release.wait(60)

@@ -12,7 +12,8 @@ returns; threshold it at 128 to get the ink mask. Ink that crossed the box edge 
 
 Options (all keyword, all optional; unset camera values are drawn from the seed):
   handwriting  pen ("black" | "blue" | "pencil"), font (a .ttf Path),
-               empty / overflow / faint (shares of cells)
+               empty / overflow / faint (shares of cells), line (write the writing line's phrase
+               on the page that has one, default True)
   camera       size (width, height), rotation (deg, 180 = upside down), tilt (deg, perspective, <= 35),
                fill (share of the frame), light (gradient 0-0.5), shadow (0-0.6), blur (sigma, photo px),
                noise (sigma, 8-bit levels), quality (JPEG), hide_marker (position index 0-5, a thumb
@@ -38,7 +39,7 @@ from tests.simulator.handwriting import PENS, FilledPage, fill_page, handwriting
 __all__ = ["PENS", "Camera", "FilledPage", "SimulatedPhoto", "fill_page", "handwriting_fonts", "simulate",
            "simulate_photo"]
 
-_HANDWRITING_OPTIONS = {"pen", "font", "empty", "overflow", "faint", "marker_version"}
+_HANDWRITING_OPTIONS = {"pen", "font", "empty", "overflow", "faint", "marker_version", "line"}
 _CAMERA_OPTIONS = {f.name for f in fields(Camera)}
 
 

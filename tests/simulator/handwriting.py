@@ -29,6 +29,7 @@ PENS: dict[str, tuple[int, int, int]] = {
     "faint": (200, 200, 204),
 }
 MARGIN_PX = 8  # ok cells keep their ink this far inside the writing box
+LINE_PEN = 0.55  # the writing line is written at this share of the writing box (font size)
 OVERFLOW_PX = (10, 18)  # how far overflowing ink crosses the box edge (less than the gap to the next cell)
 
 
@@ -56,6 +57,7 @@ class FilledPage:
     expected: dict[int, str]  # codepoint -> "ok" | "empty" | "overflow" | "faint"
     font: Path
     pen: str
+    line_written: bool = False  # the page's writing line holds its phrase (set from `font`)
 
 
 @functools.cache
@@ -147,14 +149,32 @@ def _covers(font: Path, chars: tuple[str, ...]) -> bool:
     return all(face.getbbox(c)[2] > face.getbbox(c)[0] for c in chars)
 
 
+def _write_line(image: np.ndarray, page: Page, font: Path, pen: str) -> bool:
+    """Write the page's writing-line phrase in `font` as running text (its own advances); False if none."""
+    if page.line is None:
+        return False
+    x0, y0, x1, y1 = page.line.box
+    size = round(LINE_PEN * (page.cells[0].box[2] - page.cells[0].box[0]))
+    face = ImageFont.truetype(str(font), size, layout_engine=ImageFont.Layout.RAQM)
+    canvas = Image.new("L", (x1 - x0, y1 - y0), 0)
+    ImageDraw.Draw(canvas).text((40, page.line.baseline * (y1 - y0)), page.line.phrase, font=face, fill=255,
+                                anchor="ls", features=["kern"])
+    alpha = np.asarray(canvas, np.float32)[..., None] / 255.0
+    colour = np.asarray(PENS[pen], np.float32) / 255.0
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    image[y0:y1, x0:x1] = (region * (1.0 - alpha * (1.0 - colour)) + 0.5).astype(np.uint8)
+    return True
+
+
 def fill_page(page_number: int, rng: np.random.Generator, *, pen: str = "black", font: Path | None = None,
               empty: float = 0.0, overflow: float = 0.0, faint: float = 0.0,
-              marker_version: str | None = None) -> FilledPage:
+              marker_version: str | None = None, line: bool = True) -> FilledPage:
     """Render page `page_number` of the template and write every cell in one hand (font) and pen.
 
     empty / overflow / faint are the shares of cells left blank, written across the box edge, or written
     with a lightly pressed pencil; the rest are written inside the box and are expected to read "ok".
     marker_version prints the markers of another template version (e.g. "v0") in place of the current ones.
+    line writes the writing line's phrase (on the page that has one) as running text in the same hand.
     """
     if pen not in PENS:
         raise ValueError(f"pen must be one of {', '.join(PENS)}, got {pen!r}")
@@ -190,4 +210,5 @@ def fill_page(page_number: int, rng: np.random.Generator, *, pen: str = "black",
             bx1, by1 = min(x + w, x1), min(y + h, y1)
             box[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0] = alpha[by0 - y:by1 - y, bx0 - x:bx1 - x]
         truth[cell.codepoint] = np.round(255 * (1 - box)).astype(np.uint8)
-    return FilledPage(page, image, truth, expected, font, pen)
+    written = line and _write_line(image, page, font, pen)
+    return FilledPage(page, image, truth, expected, font, pen, written)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
+import re
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from services.extraction.ink import flatten_lighting, read_cells
+from services.extraction.glyph_image import FIT_BLUR_RATIO, FIT_FROM_SIGMA, fit_strokes
+from services.extraction.ink import STATUS_MEANING, flatten_lighting, read_cells
+from services.extraction.photo_quality import blur_sigma, sharpness
 from templates.layout import LATIN_BASELINE, build_layout
 from templates.render import page_array
 
@@ -174,3 +178,72 @@ def test_a_lone_thin_stroke_is_not_drawn_wider_than_written() -> None:
     ink, truth = cell.image < 128, glyph > 0.5
     assert (ink & truth).sum() / (ink | truth).sum() >= 0.9
     assert 0.7 < measures["ink_level"] < 1.0
+
+
+def test_fit_strokes_gives_a_blurred_thin_line_its_width_back() -> None:
+    # A 4 px line of 0.7 darkness under a blur of sigma 3 px peaks just under half its darkness: cut at half
+    # the pen's darkness it would not come out at all.
+    canvas = np.zeros((120, 120), np.float32)
+    canvas[10:110, 58:62] = 0.7
+    seen = cv2.GaussianBlur(canvas, (0, 0), 3.0)
+    fitted = fit_strokes(seen, 3.0 / FIT_BLUR_RATIO, 0.7)
+    width = (fitted[60] >= 0.35).sum()
+    assert (seen[60] >= 0.35).sum() == 0
+    assert 3 <= width <= 5
+    assert np.abs(np.nonzero(fitted[60] >= 0.35)[0].mean() - 59.5) < 0.5  # where it was, not moved
+
+
+def _photograph_low_res(page: np.ndarray, scale: float, blur: float) -> np.ndarray:
+    """A rectified photo taken with `scale` photo px per page px (a 2 MP phone photo is about 0.3) and an
+    optical blur of `blur` photo px, enlarged back to the page bicubically, lit unevenly, as uint8."""
+    height, width = page.shape
+    small = cv2.resize(page, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), blur)
+    back = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+    return cv2.convertScaleAbs(cv2.multiply(back, _light(height, width), scale=235.0))
+
+
+def _thin_hangul(size: int = 200, width_px: float = 6.5) -> np.ndarray:
+    """Coverage (0..1) of a thin-pen syllable: a circle, a vertical and a horizontal stroke."""
+    canvas = np.zeros((size * 4, size * 4), np.uint8)
+    thick = round(width_px * 4)
+    cv2.circle(canvas, (250, 300), 150, 255, thick)
+    cv2.line(canvas, (560, 100), (560, 700), 255, thick)
+    cv2.line(canvas, (560, 380), (700, 380), 255, thick)
+    return cv2.resize(canvas, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def test_a_thin_pen_in_a_2mp_photo_keeps_its_stroke_width() -> None:
+    page, number, index = _blank(1).copy(), 1, 22
+    x0, y0, x1, y1 = LAYOUT.page(number).cells[index].box
+    glyph = _thin_hangul()
+    page[y0:y1, x0:x1] *= 1.0 - 0.85 * glyph
+    for other in range(0, 100, 6):  # the same pen elsewhere, with broad strokes that show its darkness
+        if other != index:
+            _ink(page, number, other, 60, 40, 76, 150, darkness=0.85)
+    gray = _photograph_low_res(page, 0.3, 0.8)
+    markers = LAYOUT.page(number).markers
+    sigma = blur_sigma(sharpness(gray, markers))
+    assert sigma >= FIT_FROM_SIGMA  # soft at the page's scale: the strokes are fitted
+    cells, measures = read_cells(flatten_lighting(gray), LAYOUT.page(number), [True] * 100, blur_sigma=sigma)
+    cell = cells[index]
+    assert cell is not None and cell.status == "ok"
+    assert abs(measures["fit_level"] - 0.85) < 0.05
+    ink, truth = cell.image < 128, glyph > 0.5
+    assert (ink & truth).sum() / (ink | truth).sum() >= 0.9
+    assert 0.93 < ink.sum() / truth.sum() < 1.07  # neither fatter nor thinner than written
+
+
+def test_sharp_photos_keep_the_unsharp_mask() -> None:
+    page = _blank(1).copy()
+    _ink(page, 1, 0, 60, 40, 72, 150)
+    _, measures = read_cells(flatten_lighting(_photograph_blurred(page, 1.5)), LAYOUT.page(1),
+                             [True] * len(LAYOUT.page(1).cells), blur_sigma=1.5)
+    assert measures["fit_level"] is None
+
+
+def test_every_status_has_a_korean_label_on_the_web_page() -> None:
+    script = (Path(__file__).parents[2] / "services/api/static/messages.js").read_text(encoding="utf-8")
+    labels = script.split("const STATUS_KO = {", 1)[1].split("};", 1)[0]
+    named = set(re.findall(r'"?([a-z][a-z ]*[a-z])"?:\s*"', labels))
+    assert set(STATUS_MEANING) <= named

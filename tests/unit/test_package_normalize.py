@@ -173,3 +173,18 @@ def test_baseline_must_be_inside_the_box() -> None:
 def test_code_point_classes() -> None:
     assert N.is_hangul(0xAC00) and N.is_hangul(0xD7A3) and not N.is_hangul(0x3131)
     assert N.is_latin(ord("!")) and N.is_latin(ord("~")) and not N.is_latin(ord(" "))
+
+
+def test_measured_spacing_sets_the_side_bearings_and_the_default_is_the_fallback() -> None:
+    glyphs = {0xAC00 + i: glyph(square(side)) for i, side in enumerate([80, 90, 96, 100, 110])}
+    loose = N.Spacing(gap=0.2, space=0.66)
+    measured, _ = N.place_hangul(glyphs, spacing=loose)
+    default, _ = N.place_hangul(glyphs)
+    for cp, g in glyphs.items():
+        x0, _, x1, _ = font_box(g, measured[cp])
+        assert measured[cp].advance == round(x1 - x0 + 0.2 * N.HANGUL_EXTENT)  # ink plus 0.2 of the unit
+        assert (x0 + x1) / 2 == pytest.approx(measured[cp].advance / 2)
+        assert default[cp].advance == round(x1 - x0 + 2 * N.HANGUL_SIDE_BEARING)
+    assert loose.space_advance == round(0.66 * N.HANGUL_EXTENT)
+    assert N.DEFAULT_SPACING.space_advance == N.SPACE_ADVANCE
+    assert N.DEFAULT_SPACING.side_bearing == pytest.approx(N.HANGUL_SIDE_BEARING)

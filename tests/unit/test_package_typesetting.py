@@ -124,3 +124,13 @@ def test_calt_rules_cycle_back_to_the_plain_glyph() -> None:
     assert "sub uniD558.alt1 uniD558' by uniD558.alt2;" in code
     assert "uniD558.alt2 uniD558'" not in code and "uniAC00" not in code  # alt2 is followed by the plain one
     assert calt_feature({}) == ""
+
+
+def test_measured_spacing_is_kept_with_the_hand_facts(tmp_path: Path) -> None:
+    from services.packaging.hand import load_spacing
+
+    save_hand(tmp_path, {0xAC00}, 0.62)
+    assert load_spacing(tmp_path) is None  # not measured: the default spacing
+    save_hand(tmp_path, {0xAC00}, 0.62, {"gap": 0.2, "space": 0.66})
+    assert load_spacing(tmp_path) == {"gap": 0.2, "space": 0.66}
+    assert load_hand(tmp_path) == ({0xAC00}, 0.62)

@@ -35,6 +35,7 @@ class FakeBuilder:
     def __init__(self, fail: BaseException | None = None, during: Callable[[], None] | None = None) -> None:
         self.fail, self.during = fail, during
         self.calls: list[tuple[int, str]] = []
+        self.spacing: object = "not called"
 
     def __call__(
         self,
@@ -44,8 +45,10 @@ class FakeBuilder:
         *,
         options: Any,
         progress: Callable[[str, float], None],
+        spacing: Mapping[str, float] | None = None,
     ) -> Files:
         self.calls.append((len(glyphs), family_name))
+        self.spacing = spacing
         assert all(g.dtype == np.uint8 and g.ndim == 2 for g in glyphs.values())
         for stage in STAGE_WEIGHTS:
             progress(stage, 0.0)
@@ -98,6 +101,7 @@ def test_a_job_is_built_stored_and_marked_succeeded(db: Database, settings: Sett
     handler = make_handler(db, settings, builder)
     assert handler.handle(JobMessage(job_id)) is Outcome.SUCCEEDED
     assert builder.calls == [(3, "손글씨")]  # only the usable glyphs, and the font's name
+    assert builder.spacing is None  # the writing line's page was not uploaded: the default spacing
     with db.session() as session:
         job = jobs.get_job(session, job_id)
     assert job is not None and job.state == SUCCEEDED and job.progress == 1.0 and job.attempts == 1

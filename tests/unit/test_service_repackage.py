@@ -46,8 +46,11 @@ class KeepingBuilder(FakeBuilder):
         *,
         options: Any,
         progress: Callable[[str, float], None],
+        spacing: Mapping[str, float] | None = None,
     ) -> BuiltFiles:
-        files = super().__call__(glyphs, workdir, family_name, options=options, progress=progress)
+        files = super().__call__(
+            glyphs, workdir, family_name, options=options, progress=progress, spacing=spacing
+        )
         (workdir / "writer.pt").write_bytes(b"weights")
         (workdir / "glyphs").mkdir()
         for cp in (0xAC00, 0xAC01):

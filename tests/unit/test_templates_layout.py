@@ -155,3 +155,30 @@ def test_layout_json_has_the_contract_keys() -> None:
                 cell.codepoint,
                 list(cell.box),
             )
+
+
+def test_the_writing_line_is_on_the_last_page_inside_it_clear_of_cells_and_markers() -> None:
+    lines = [(page, page.line) for page in LAYOUT.pages if page.line is not None]
+    assert [page.page for page, _ in lines] == [len(LAYOUT.pages)]
+    page, line = lines[0]
+    width, height = page.size_px
+    ring = 18  # extraction follows a cell's ink this far beyond its box (ink.RING_OUTER_PX)
+    # The writing (the strip) stays a further ring away, so ink at its edge never reaches a cell's ring.
+    for region, clear in ((line.box, 2 * ring), (line.label_box, ring)):
+        boxes = [c.box for c in page.cells]
+        others = [(x0 - clear, y0 - clear, x1 + clear, y1 + clear) for x0, y0, x1, y1 in boxes]
+        others += [c.label_box for c in page.cells]
+        others += [_marker_box(m, L.QUIET_ZONE_PX) for m in page.markers]
+        assert 0 <= region[0] < region[2] <= width and 0 <= region[1] < region[3] <= height
+        assert not any(_overlap(region, other) for other in others), region
+    assert not _overlap(line.box, line.label_box)
+    assert line.box[2] - line.box[0] >= 100 * MM and line.box[3] - line.box[1] >= 12 * MM
+    assert 0 < line.baseline < 1
+
+
+def test_the_writing_line_phrase_uses_template_syllables_and_one_space() -> None:
+    phrase = L.LINE_PHRASE
+    assert phrase.count(" ") == 1 and not phrase.startswith(" ") and not phrase.endswith(" ")
+    syllables = phrase.replace(" ", "")
+    assert 5 <= len(syllables) <= 8
+    assert set(syllables) <= set(HANGUL)

@@ -3,7 +3,7 @@
 
 const STATUS_KO = {
   ok: "읽음", empty: "빈 칸", faint: "너무 흐림", overflow: "칸 밖으로 나감", smudged: "번짐·가려짐",
-  outside: "사진 밖", missing: "사진에 없음", "not uploaded": "아직 안 올림",
+  outside: "사진 밖", glare: "빛 반사", missing: "사진에 없음", "not uploaded": "아직 안 올림",
 };
 const STAGE_KO = {
   finetune: "손글씨 학습 (fine-tune)", generate: "11,172자 생성 (generate)", trace: "윤곽 그리기 (trace)",

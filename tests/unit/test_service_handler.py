@@ -32,7 +32,7 @@ class Files:
 class FakeBuilder:
     """Stands in for services.pipeline.flow.build_font: reports every stage, writes three small files."""
 
-    def __init__(self, fail: BaseException | None = None, during: Callable[[], None] | None = None) -> None:
+    def __init__(self, fail: BaseException | None = None, during: Callable[[], object] | None = None) -> None:
         self.fail, self.during = fail, during
         self.calls: list[tuple[int, str]] = []
         self.spacing: object = "not called"

@@ -19,6 +19,10 @@ from models.source import source_glyphs
 from models.tensors import jitter, to_tensor
 
 MIN_HANGUL = 10  # fewer written syllables than this cannot pin down a style
+# Chosen on the validation split (pretraining hands; docs/QUALITY.md): at most 800 steps with a tenth of
+# the written syllables held back to pick the step beat a plain 400 and a plain 1000 on both fonts.
+FINETUNE_STEPS = 800
+HELD_BACK = 0.1
 
 
 class TooFewGlyphsError(ValueError):
@@ -99,18 +103,59 @@ def ink_weighted_l1(fake: torch.Tensor, target: torch.Tensor, ink_weight: float)
     return (weight * (fake - target).abs()).sum() / weight.sum()
 
 
+CHECK_EVERY = 50  # steps between draws of the held-back syllables
+
+
+def split_held_back(count: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Indices to train on and indices held back (`share` of `count`, none when that leaves < 2)."""
+    n_held = int(count * share) if share > 0 else 0
+    if n_held < 2 or count - n_held < MIN_HANGUL:
+        return np.arange(count), np.arange(0)
+    order = rng.permutation(count)
+    return np.sort(order[n_held:]), np.sort(order[:n_held])
+
+
+class HeldBackCheck:
+    """Scores the model on held-back written syllables and keeps the decoder and style that scored best."""
+
+    def __init__(self, model: Generator, source: np.ndarray, target: np.ndarray, jamo: np.ndarray,
+                 ink_weight: float, device: str) -> None:
+        self.model, self.ink_weight, self.active = model, ink_weight, len(source) > 0
+        self.source, self.target = to_tensor(source).to(device), to_tensor(target).to(device)
+        self.jamo = torch.from_numpy(jamo).to(device) if model.jamo is not None else None
+        self.style = torch.zeros(len(source), dtype=torch.long, device=device)
+        self.best_loss, self.best_step = float("inf"), 0
+        self.best_state: dict[str, torch.Tensor] = {}
+
+    def check(self, step: int) -> None:
+        if not self.active:
+            return
+        with torch.no_grad():
+            feats = self.model.encode(self.source)
+            drawn = self.model.decode(feats, self.model.styles(self.style), self.jamo)
+            loss = float(ink_weighted_l1(drawn, self.target, self.ink_weight))
+        if loss < self.best_loss:
+            self.best_loss, self.best_step = loss, step
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore_best(self) -> None:
+        if self.active:
+            self.model.load_state_dict(self.best_state)
+
+
 def finetune(
     glyphs: Mapping[int, np.ndarray],
     base_weights: Path | str,
     out_checkpoint: Path | str,
     *,
-    steps: int = 400,
+    steps: int = FINETUNE_STEPS,
     batch: int = 16,
     lr: float = 2e-4,
     device: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     seed: int = 0,
     ink_weight: float = 4.0,
+    held_back: float = HELD_BACK,
 ) -> FinetuneResult:
     """Fine-tune the generator at `base_weights` on a writer's glyphs; write and describe `out_checkpoint`.
 
@@ -118,7 +163,11 @@ def finetune(
     The encoder stays frozen (it only has to read the source font); the decoder and a new style
     embedding, initialised as a mix of the most similar pretraining styles, learn the writer's hand, under
     an L1 loss that weighs the writer's ink `1 + ink_weight` times (see `ink_weighted_l1`).
-    Uses CUDA when available unless `device` says otherwise. `progress(done, total)` is called per step.
+    With `held_back` > 0 that share of the written syllables is not trained on but drawn every CHECK_EVERY
+    steps (and before the first), and the decoder and style at the lowest loss on them are kept: a writer
+    whose hand the seed styles already match is not fine-tuned away from it, one who needs every step
+    gets them. Uses CUDA when available unless `device` says otherwise. `progress(done, total)` is called
+    per step.
     """
     start = time.monotonic()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -156,8 +205,11 @@ def finetune(
     )
     style0 = torch.zeros(batch, dtype=torch.long, device=device)
     final_l1 = float("nan")
+    trained, check = split_held_back(len(cps), held_back, rng)
+    held = HeldBackCheck(model, source_np[check], target_np[check], jamo_np[check], ink_weight, device)
+    held.check(0)
     for step in range(steps):
-        pick = rng.integers(0, len(cps), size=batch)
+        pick = trained[rng.integers(0, len(trained), size=batch)]
         src, tgt = source_np[pick].copy(), target_np[pick].copy()
         jitter(src, tgt, max(1, size // 40), rng)
         src_t, tgt_t = to_tensor(src).to(device), to_tensor(tgt).to(device)
@@ -169,8 +221,11 @@ def finetune(
         loss.backward()
         optimizer.step()
         final_l1 = loss.item()
+        if (step + 1) % CHECK_EVERY == 0 or step + 1 == steps:
+            held.check(step + 1)
         if progress is not None:
             progress(step + 1, steps)
+    held.restore_best()
 
     # Stroke weight: the grey level at which the model's drawings of the written syllables carry as much
     # ink as the writer's; generation brings its glyphs part of the way there (see glyph_space.reweigh).
@@ -189,6 +244,8 @@ def finetune(
             "seeds": [(n, w) for n, (_, w) in zip(names, seeds, strict=True)],
             "finetune": {
                 "steps": steps,
+                "kept_step": held.best_step if held.active else steps,
+                "held_back": len(check),
                 "batch": batch,
                 "lr": lr,
                 "glyphs": len(cps),

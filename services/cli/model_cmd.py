@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("glyph_dir", type=Path, help="directory of U+XXXX.png writing-box images (from extract)")
     p.add_argument("--out", type=Path, required=True, help="fine-tuned checkpoint to write")
     p.add_argument("--base", type=Path, help="pretrained weights (default: the committed ones)")
-    p.add_argument("--steps", type=int, default=400)
+    p.add_argument("--steps", type=int, help="at most this many steps (default: models.finetune's, 800)")
     p.set_defaults(func=_finetune)
 
     p = subparsers.add_parser("generate", help="draw all 11,172 syllables with a checkpoint")
@@ -80,7 +80,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--weights", type=Path, help="pretrained weights (default: the committed ones)")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="glyph cache (nearest-font baseline)")
-    p.add_argument("--steps", type=int, default=400, help="fine-tuning steps per font")
+    p.add_argument("--steps", type=int, help="fine-tuning steps per font, at most (default: 800)")
     p.add_argument("--n-eval", type=int, default=300, help="held-out syllables scored per font")
     p.add_argument("--fonts", nargs="*", help="font names or families of the split (default: all)")
     p.add_argument(
@@ -147,13 +147,14 @@ def _pretrain(args: argparse.Namespace) -> int:
 
 def _finetune(args: argparse.Namespace) -> int:
     from models import weights_path
-    from models.finetune import finetune
+    from models.finetune import FINETUNE_STEPS, finetune
     from models.glyph_files import read_glyph_dir
 
     glyphs = read_glyph_dir(args.glyph_dir)
     bar, progress = _bar("finetune")
     with bar:
-        result = finetune(glyphs, args.base or weights_path(), args.out, steps=args.steps, progress=progress)
+        steps = args.steps or FINETUNE_STEPS
+        result = finetune(glyphs, args.base or weights_path(), args.out, steps=steps, progress=progress)
     seeds = ", ".join(f"{name} {weight:.2f}" for name, weight in result.seeds)
     print(
         f"wrote {result.checkpoint} in {result.seconds:.0f} s (L1 {result.final_l1:.3f}; seeded from {seeds})"
@@ -176,9 +177,11 @@ def _generate(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from models import fontset, weights_path
     from models.evaluate import HELDOUT_LIST, evaluate_font, split_entries
+    from models.finetune import FINETUNE_STEPS
     from models.quality_report import write_report
 
     weights = args.weights or weights_path()
+    steps = args.steps or FINETUNE_STEPS
     entries = split_entries(args.split, args.fonts)
     heldout = args.split == "heldout"
     fontset.install(entries, HELDOUT_LIST if heldout else fontset.FONT_LIST)
@@ -189,12 +192,12 @@ def _eval(args: argparse.Namespace) -> int:
         with bar:
             reports.append(
                 evaluate_font(
-                    entry, weights, args.cache, steps=args.steps, n_eval=args.n_eval, progress=progress
+                    entry, weights, args.cache, steps=steps, n_eval=args.n_eval, progress=progress
                 )
             )
     split = "" if heldout else " --split validation"
     settings = (
-        f"Made by `geulssi eval{split} --steps {args.steps} --n-eval {args.n_eval}` with weights "
+        f"Made by `geulssi eval{split} --steps {steps} --n-eval {args.n_eval}` with weights "
         f"`{weights.name}` (2-core CPU).\n\n" + ("" if heldout else VALIDATION_NOTE + "\n\n") + PROTOCOL
     )
     sheets = out.parent / "quality" if heldout else out.parent

@@ -47,6 +47,11 @@ class PageState(BaseModel):
     cells_ok: int
     to_rewrite: list[Cell] = Field(description="cells of the latest upload to write again (empty if none)")
     sheet_url: str | None = None
+    writing_line: str | None = Field(
+        None,
+        description='the page\'s writing line in its latest upload: "written", "empty" or "out of frame" '
+        "(null for pages without one, or not uploaded); the font takes the writer's spacing from it",
+    )
 
 
 class WaitState(BaseModel):
@@ -115,6 +120,7 @@ def journey(font: FontDep, session: SessionDep, settings: SettingsDep, store: St
                     if s != "ok"
                 ],
                 sheet_url=url(settings, f"/api/fonts/{font.id}/pages/{number}/sheet.png") if row else None,
+                writing_line=(row.report or {}).get("writing_line") if row else None,
             )
         )
     written = sorted(

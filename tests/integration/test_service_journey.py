@@ -64,6 +64,10 @@ def test_each_page_keeps_its_latest_state_and_a_page_never_uploaded_says_so(
     assert page2["cells_ok"] == page2["cells_total"] - len(page2["to_rewrite"])
     assert len(state["written"]) == page1["cells_ok"] + page2["cells_ok"]
     assert state["wait"] is None and state["can_fix"] is False
+    assert page1["writing_line"] is None and page3["writing_line"] is None  # no line / not uploaded
+    upload(client, font_id, auth, 3, photos[3])
+    page3 = client.get(f"/api/fonts/{font_id}/journey", headers=auth).json()["pages"][2]
+    assert page3["uploaded"] and page3["writing_line"] == "written"  # the simulated writer fills it in
 
 
 def test_the_continue_link_qr_code_needs_the_token_and_is_never_cached(client: TestClient) -> None:

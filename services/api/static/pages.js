@@ -10,6 +10,16 @@ function fileButton(labelKo, labelEn, camera, onFiles, quiet = true) {
     el("span", { className: "en" }, labelEn), input);
 }
 
+// The writing line on the Latin page: the font takes the writer's spacing from it.
+const LINE_STATES = {
+  written: { ok: true, ko: "이어 쓴 줄을 읽었습니다: 글자 사이 간격을 손글씨대로 맞춥니다.",
+    en: "Writing line read: the font will space syllables as you do." },
+  empty: { ok: false, ko: "이어 쓰는 줄이 비어 있습니다: 문구를 평소처럼 써 주시면 간격도 손글씨대로 맞춥니다 (없으면 보통 간격).",
+    en: "The writing line is empty: write the phrase as you normally do so the font spaces like your hand (otherwise typical spacing)." },
+  "out of frame": { ok: false, ko: "이어 쓰는 줄이 사진 밖에 있습니다: 쪽 전체가 나오게 다시 찍어 주세요.",
+    en: "The writing line is outside the photo: retake the whole page to have your spacing measured." },
+};
+
 function pageCard(p) {
   const scriptKo = p.script === "latin" ? "영문 (선택)" : "한글";
   const scriptEn = p.script === "latin" ? "Latin, optional" : "Hangul";
@@ -25,6 +35,8 @@ function pageCard(p) {
       card.append(el("p", {}, ...bilingual("이 칸들을 다시 써서 이 쪽을 다시 찍어 주세요:", "Write these again and retake this page:")),
         cellGroups(p.to_rewrite));
     }
+    const line = LINE_STATES[p.writing_line];
+    if (line) card.append(el("p", { className: line.ok ? "hint" : "page-advice" }, ...bilingual(line.ko, line.en)));
     const img = el("img", { className: "sheet", alt: `page ${p.page} contact sheet` });
     img.addEventListener("click", (event) => zoom(img, event));
     blobUrl(p.sheet_url).then((u) => { img.src = u; }).catch(() => { img.alt = "contact sheet unavailable"; });

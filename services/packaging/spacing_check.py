@@ -2,14 +2,18 @@
 
 The unit is the median ink extent, max(width, height), of the font's template syllables, as `normalize`
 and extraction's `writing_line` use it. A font's gap is the median over those syllables of its two side
-bearings together (advance less ink width); its space is the advance of U+0020.
+bearings together (advance less ink width); its space is the advance of U+0020. What a line set in the
+font shows differs by the bearings of the two syllables around the space: `shown_space` is the space as a
+writer's line in that font shows it (its word gap less its median syllable gap), what the writing line reads.
 
     >>> true_spacing(Path("NanumPen.ttf"))      # Spacing(gap=0.04, space=0.39)
+    >>> shown_space(Path("NanumPen.ttf"), "우주를 보는")   # 0.31: 를 and 보 overhang their advances
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +27,10 @@ from services.packaging.normalize import Spacing
 from templates.charset import HANGUL
 
 
-@functools.cache
-def true_spacing(font_path: Path) -> Spacing:
-    """Return the font's own spacing (see the module docstring)."""
-    font = TTFont(font_path)
+def _template_syllables(font: TTFont) -> list[tuple[float, float]]:
+    """(ink extent, side bearings together) of each template syllable the font draws."""
     cmap, glyphs, metrics = font.getBestCmap(), font.getGlyphSet(), font["hmtx"]
-    extents, sides = [], []
+    found = []
     for ch in HANGUL:
         name = cmap.get(ord(ch))
         if name is None:
@@ -38,13 +40,53 @@ def true_spacing(font_path: Path) -> Spacing:
         if pen.bounds is None:
             continue
         x0, y0, x1, y1 = pen.bounds
-        extents.append(max(x1 - x0, y1 - y0))
-        sides.append(metrics[name][0] - (x1 - x0))
-    if not extents:
+        found.append((max(x1 - x0, y1 - y0), metrics[name][0] - (x1 - x0)))
+    return found
+
+
+def _unit(font: TTFont, font_path: Path) -> float:
+    """The median ink extent of the font's template syllables."""
+    found = _template_syllables(font)
+    if not found:
         raise ValueError(f"{font_path.name} draws none of the template syllables")
-    unit = median(extents)
+    return median(extent for extent, _ in found)
+
+
+@functools.cache
+def true_spacing(font_path: Path) -> Spacing:
+    """Return the font's own spacing (see the module docstring)."""
+    font = TTFont(font_path)
+    cmap, metrics = font.getBestCmap(), font["hmtx"]
+    unit, sides = _unit(font, font_path), [side for _, side in _template_syllables(font)]
     space = metrics[cmap[0x20]][0] if 0x20 in cmap else float("nan")
     return Spacing(median(sides) / unit, space / unit)
+
+
+def shown_space(font_path: Path, phrase: str) -> float:
+    """The space between the words of `phrase` set in the font (advances, no kerning), less the median gap
+    between its neighbouring syllables, in the font's unit (see the module docstring)."""
+    font = TTFont(font_path)
+    cmap, glyphs, metrics = font.getBestCmap(), font.getGlyphSet(), font["hmtx"]
+    x, edges, space_after = 0.0, [], []
+    for ch in phrase:
+        name = cmap.get(ord(ch))
+        if name is None:
+            raise ValueError(f"{font_path.name} has no glyph for {ch!r}")
+        if ch.isspace():
+            space_after.append(len(edges) - 1)
+        else:
+            pen = BoundsPen(glyphs)
+            glyphs[name].draw(pen)
+            if pen.bounds is None:
+                raise ValueError(f"{font_path.name} draws no ink for {ch!r}")
+            edges.append((x + pen.bounds[0], x + pen.bounds[2]))
+        x += metrics[name][0]
+    gaps = [right[0] - left[1] for left, right in itertools.pairwise(edges)]
+    syllable_gaps = [g for i, g in enumerate(gaps) if i not in space_after]
+    words = [gaps[i] for i in space_after]
+    if not words or not syllable_gaps:
+        raise ValueError(f"{phrase!r} needs two words of two syllables or more")
+    return (median(words) - median(syllable_gaps)) / _unit(font, font_path)
 
 
 @dataclass(frozen=True)

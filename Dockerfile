@@ -12,12 +12,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-# Dependencies first (cached unless pyproject.toml changes); torch pinned like .ci/install does.
+# Dependencies first (cached unless pyproject.toml or the constraints change); torch pinned like .ci/install.
 COPY pyproject.toml README.md ./
+COPY .ci/constraints.txt .ci/
 RUN pip install "torch==2.13.0" \
  && mkdir -p services models templates \
  && touch services/__init__.py models/__init__.py templates/__init__.py \
- && pip install . && pip uninstall -y geulssi
+ && pip install -c .ci/constraints.txt . && pip uninstall -y geulssi
 COPY . .
 # Editable, so the code runs from /app next to migrations/ (geulssi migrate reads them there).
 RUN pip install --no-deps -e . \

@@ -7,7 +7,7 @@ font shows differs by the bearings of the two syllables around the space: `shown
 writer's line in that font shows it (its word gap less its median syllable gap), what the writing line reads.
 
     >>> true_spacing(Path("NanumPen.ttf"))      # Spacing(gap=0.04, space=0.39)
-    >>> shown_space(Path("NanumPen.ttf"), "우주를 보는")   # 0.31: 를 and 보 overhang their advances
+    >>> shown_space(Path("NanumPen.ttf"), "우주를 보는")   # 0.30: 를 and 보 overhang their advances
 """
 
 from __future__ import annotations
@@ -44,9 +44,8 @@ def _template_syllables(font: TTFont) -> list[tuple[float, float]]:
     return found
 
 
-def _unit(font: TTFont, font_path: Path) -> float:
-    """The median ink extent of the font's template syllables."""
-    found = _template_syllables(font)
+def _unit(found: list[tuple[float, float]], font_path: Path) -> float:
+    """The median ink extent of the font's template syllables (`_template_syllables`)."""
     if not found:
         raise ValueError(f"{font_path.name} draws none of the template syllables")
     return median(extent for extent, _ in found)
@@ -57,7 +56,8 @@ def true_spacing(font_path: Path) -> Spacing:
     """Return the font's own spacing (see the module docstring)."""
     font = TTFont(font_path)
     cmap, metrics = font.getBestCmap(), font["hmtx"]
-    unit, sides = _unit(font, font_path), [side for _, side in _template_syllables(font)]
+    found = _template_syllables(font)
+    unit, sides = _unit(found, font_path), [side for _, side in found]
     space = metrics[cmap[0x20]][0] if 0x20 in cmap else float("nan")
     return Spacing(median(sides) / unit, space / unit)
 
@@ -86,7 +86,7 @@ def shown_space(font_path: Path, phrase: str) -> float:
     words = [gaps[i] for i in space_after]
     if not words or not syllable_gaps:
         raise ValueError(f"{phrase!r} needs two words of two syllables or more")
-    return (median(words) - median(syllable_gaps)) / _unit(font, font_path)
+    return (median(words) - median(syllable_gaps)) / _unit(_template_syllables(font), font_path)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,9 @@ def shown_space(font_path: Path, phrase: str) -> float:
     between its neighbouring syllables, in the font's unit (see the module docstring)."""
     font = TTFont(font_path)
     cmap, glyphs, metrics = font.getBestCmap(), font.getGlyphSet(), font["hmtx"]
-    x, edges, space_after = 0.0, [], []
+    x = 0.0
+    edges: list[tuple[float, float]] = []  # each syllable's ink, left and right, along the line
+    space_after: list[int] = []  # the syllables a space follows
     for ch in phrase:
         name = cmap.get(ord(ch))
         if name is None:

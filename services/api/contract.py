@@ -98,7 +98,7 @@ def implied_statuses(route: APIRoute, operation: dict[str, Any]) -> ErrorStatuse
         reasons.setdefault(422, []).append(DESCRIPTIONS[422])
     if body:
         reasons.setdefault(400, []).append(DESCRIPTIONS[400])
-        reasons.setdefault(413, []).append(DESCRIPTIONS[413])
+    reasons.setdefault(413, []).append(DESCRIPTIONS[413])  # BodySizeLimit answers on every route
     return {status: "; or ".join(dict.fromkeys(why)) for status, why in reasons.items()}
 
 

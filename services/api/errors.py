@@ -82,6 +82,11 @@ def _where(loc: tuple[Any, ...]) -> str:
     return where or ("the request body" if loc[:1] == ("body",) else "the request")
 
 
+def _count(number: int, kind: str) -> str:
+    unit = "character" if kind.startswith("string") else "item"
+    return f"{number} {unit}" + ("" if number == 1 else "s")
+
+
 def _error_sentence(error: dict[str, Any]) -> str:
     loc, kind = tuple(error.get("loc", ())), str(error.get("type", ""))
     where, msg, ctx = _where(loc), str(error.get("msg", "invalid")), error.get("ctx") or {}
@@ -101,6 +106,24 @@ def _error_sentence(error: dict[str, Any]) -> str:
         return f"{where} must be at most {ctx['le']}"
     if kind == "greater_than_equal" and "ge" in ctx:
         return f"{where} must be at least {ctx['ge']}"
+    if kind in ("string_too_long", "too_long") and "max_length" in ctx:
+        return f"{where} is too long: at most {_count(ctx['max_length'], kind)}"
+    if kind in ("string_too_short", "too_short") and "min_length" in ctx:
+        return f"{where} is too short: at least {_count(ctx['min_length'], kind)}"
+    if kind in ("string_type", "string_unicode"):
+        return f"{where} must be text (a JSON string in UTF-8)"
+    if kind == "list_type":
+        return f"{where} must be a list (a JSON array)"
+    if kind in ("finite_number", "float_type", "float_parsing"):
+        return f"{where} must be an ordinary number"
+    if kind == "bool_type" or kind == "bool_parsing":
+        return f"{where} must be true or false"
+    if kind == "string_pattern_mismatch":
+        return f"{where} holds characters that are not allowed here"
+    if kind == "enum" and "expected" in ctx:
+        return f"{where} must be one of {ctx['expected']}"
+    if kind == "value_error" and "error" in ctx:
+        return f"{where}: {ctx['error']}"
     if "Expected UploadFile" in msg:  # a text field where a file belongs; pydantic's words show a repr
         msg = "must be a file (multipart/form-data with a file name), not text"
     return f"{where}: {msg}"

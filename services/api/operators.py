@@ -20,12 +20,13 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from services.api import prometheus
 from services.api.contract import errors, implies
 from services.api.deps import DatabaseDep, JobIdPath, SessionDep, SettingsDep, WorkerIdPath
 from services.api.fonts import job_status
+from services.api.uploads import printable_text
 from services.config import Settings
 from services.db import operations, ops_summary
 from services.db.session import Database, utcnow
@@ -79,8 +80,18 @@ def clean_actor(name: str | None) -> str:
 OperatorDep = Annotated[str, Depends(require_operator)]
 
 
+def _printable(text: str) -> str:
+    """The reason as operators will read it: control and bidi characters out; nothing left is refused."""
+    kept = printable_text(text)
+    if not kept:
+        raise ValueError("the reason has no readable characters")
+    return kept
+
+
 class PauseBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="why intake is paused (shown to operators)")
+    reason: Annotated[str, AfterValidator(_printable)] = Field(
+        min_length=1, max_length=500, description="why intake is paused (shown to operators)"
+    )
 
 
 def gather(db: Database, settings: Settings) -> tuple[ops_summary.Summary, kafka_stats.KafkaStats]:

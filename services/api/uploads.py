@@ -42,14 +42,17 @@ class UploadError(ValueError):
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+def printable_text(text: str) -> str:
+    """`text` fit to store and show: NFC, without control characters (NUL, line breaks, bidi overrides)."""
+    normal = unicodedata.normalize("NFC", text)
+    return "".join(
+        ch for ch in normal if unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI_CONTROLS
+    ).strip()
+
+
 def clean_file_name(name: str | None, fallback: str) -> str:
-    """A file name fit to store and echo: NFC, without control characters (NUL, line breaks, bidi
-    overrides), trimmed to 200 characters; `fallback` when nothing is left."""
-    text = unicodedata.normalize("NFC", name or "")
-    kept = "".join(
-        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI_CONTROLS
-    )
-    return kept.strip()[:200].strip() or fallback
+    """A file name fit to store and echo: printable, trimmed to 200 characters; `fallback` when empty."""
+    return printable_text(name or "")[:200].strip() or fallback
 
 
 def reason_for(status: str) -> str:

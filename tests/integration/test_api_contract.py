@@ -34,6 +34,10 @@ FRAMEWORK_WORDS = (
     "Not Found",
     "Method Not Allowed",
     "Internal Server Error",
+    "should be",  # pydantic: "String should have at most ...", "Input should be a valid string"
+    "should have",
+    "Value error",
+    "unable to parse",
 )
 ERROR_MODELS = {"ErrorMessage", "ServerError", "MissingCells"}
 
@@ -229,6 +233,62 @@ def test_framework_refusals_are_house_sentences(client: TestClient) -> None:
         detail = response.json()["detail"]
         assert isinstance(detail, str) and words in detail, (name, detail)
         assert not any(w in detail for w in FRAMEWORK_WORDS), (name, detail)
+
+
+def test_field_refusals_are_house_sentences(settings: Settings, db: Database) -> None:
+    """Pydantic's own words for a wrong field (length, type, list size) reach nobody."""
+    operator = settings.model_copy(update={"operator_token": "contract-operator"})
+    client = TestClient(
+        create_app(operator, db=db, store=LocalArtifactStore(operator.storage_dir), relay=False)
+    )
+    font_id, auth = create(client)
+    ops = {"Authorization": "Bearer contract-operator"}
+    fix = f"/api/fonts/{font_id}/fix"
+    cases = [
+        ("name too long", "/api/fonts", {"name": "가" * 64}, {}, "at most 63 characters"),
+        ("name empty", "/api/fonts", {"name": ""}, {}, "at least 1 character"),
+        ("name a number", "/api/fonts", {"name": 5}, {}, "must be text"),
+        ("too many marked", fix, {"codepoints": [0xAC00] * 201}, auth, "at most 200 items"),
+        ("marked not a list", fix, {"codepoints": "가"}, auth, "must be a list"),
+        ("marked not numbers", fix, {"codepoints": [1.5]}, auth, "whole number"),
+        ("reason only controls", "/api/ops/intake/pause", {"reason": "\x00\n\u202e"}, ops, "no readable"),
+    ]
+    for name, url, body, headers, words in cases:
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 422, (name, response.text)
+        detail = response.json()["detail"]
+        assert words in detail, (name, detail)
+        assert not any(w in detail for w in FRAMEWORK_WORDS), (name, detail)
+
+
+def test_a_pause_reason_is_stored_without_control_characters(settings: Settings, db: Database) -> None:
+    operator = settings.model_copy(update={"operator_token": "contract-operator"})
+    client = TestClient(
+        create_app(operator, db=db, store=LocalArtifactStore(operator.storage_dir), relay=False)
+    )
+    ops = {"Authorization": "Bearer contract-operator"}
+    paused = client.post("/api/ops/intake/pause", json={"reason": "disk\x00 swap\n\u202e now"}, headers=ops)
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["intake"]["reason"] == "disk swap now"
+    assert client.post("/api/ops/intake/resume", headers=ops).status_code == 200
+
+
+def test_every_route_documents_the_413_it_answers_to_a_large_body(settings: Settings, db: Database) -> None:
+    """The body-size guard stands before every route, so a GET with a huge body answers 413 too."""
+    small = settings.model_copy(update={"max_upload_bytes": 100_000})
+    client = TestClient(create_app(small, db=db, store=LocalArtifactStore(small.storage_dir), relay=False))
+    font_id, auth = create(client)
+    checked = 0
+    for path, method, _, operation in operations(client):
+        assert "413" in operation["responses"], (method, path)
+        if operation.get("requestBody"):
+            continue
+        url = re.sub(r"\{[a-z_]+\}", lambda m: font_id if m.group() == "{font_id}" else "1", path)
+        too_large = b"x" * (small.max_request_bytes + 1)
+        answer = client.request(method, url, content=too_large, headers=auth)
+        assert answer.status_code == 413, (method, path, answer.text)
+        checked += 1
+    assert checked >= 8
 
 
 def test_file_names_lose_control_characters(client: TestClient) -> None:

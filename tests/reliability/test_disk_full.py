@@ -1,8 +1,10 @@
 """The artifact store's disk full: a clear refusal (HTTP 507, or a failed job), and no half-written file.
 
 The store lives on a real 4 MiB tmpfs, filled up to a few kilobytes: writes fail with ENOSPC from the kernel.
-The build test hands the worker's handler a stand-in builder (its declared boundary) that returns files of a
-font's size at once: what is under test is storing the result, not making it (a real build takes minutes).
+The same refusals are checked on the S3 store: moto's server behind a front that answers like a full MinIO
+(HTTP 507) once a write would pass its quota. The build tests hand the worker's handler a stand-in builder
+(its declared boundary) that returns files of a font's size at once: what is under test is storing the
+result, not making it (a real build takes minutes).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from services.storage import LocalArtifactStore, StorageFull
 from services.worker.handler import JobHandler, Outcome
 from services.worker.policy import STAGE_WEIGHTS
 from tests.reliability.fault_kit import create_font, job_row
+from tests.s3_server import S3Server, quota_s3
 
 pytestmark = pytest.mark.mysql
 FONT_FILE_BYTES = 700 * 1024  # a finished font of ours is about this size; two do not fit in what is left
@@ -163,3 +166,52 @@ def test_a_build_whose_result_does_not_fit_fails_clearly_and_leaves_no_font_file
     assert last.state == "failed" and last.attempts == 2 and last.result_prefix is None
     assert last.error and "font.woff2 could not be stored" in last.error
     assert small_disk.files() == []
+
+
+def test_an_upload_to_a_full_s3_store_answers_507_and_stores_nothing(
+    s3_server: S3Server, settings: Settings, db: Database, photos: dict[int, bytes]
+) -> None:
+    bucket = s3_server.new_bucket()
+    with (
+        quota_s3(s3_server, bucket, capacity=32 * 1024) as front,  # less than one photo
+        TestClient(create_app(settings, db=db, store=front.store(bucket), relay=False)) as client,
+    ):
+        font_id, auth = create_font(client, "꽉 찬 버킷")
+        files = [("photos", ("page3.jpg", photos[3], "image/jpeg"))]
+        refused = client.post(f"/api/fonts/{font_id}/pages", headers=auth, files=files)
+        assert refused.status_code == 507, refused.text
+        assert "no room left to store files" in refused.json()["detail"]
+        assert s3_server.keys(bucket) == []
+        assert client.get(f"/api/fonts/{font_id}", headers=auth).json()["pages"] == []
+
+        front.capacity = 64 * 1024 * 1024  # an operator frees space: the same upload goes through
+        accepted = client.post(f"/api/fonts/{font_id}/pages", headers=auth, files=files)
+        assert accepted.status_code == 200, accepted.text
+        assert len(s3_server.keys(bucket)) == 2  # the photo and its contact sheet
+
+
+def test_a_build_whose_result_does_not_fit_in_s3_fails_clearly_and_leaves_no_font_file(
+    s3_server: S3Server, settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    ink = np.full((40, 40), 255, np.uint8)
+    ink[10:30, 18:22] = 0
+    cells = [queries.GlyphCell(0xAC00 + i, "ok", png_bytes(ink)) for i in range(3)]
+    with db.session() as session:
+        font, _ = queries.create_font(session, "넘치는 버킷")
+        queries.replace_pages(session, font.id, [queries.PageWrite(1, "p.jpg", "k1", "k2", {}, cells)])
+        job, _ = jobs.submit_job(session, font.id, settings.jobs_topic, utcnow())
+    settings = settings.model_copy(update={"max_attempts": 2, "work_dir": tmp_path})
+    bucket = s3_server.new_bucket()
+    with quota_s3(s3_server, bucket, capacity=FONT_FILE_BYTES + 200 * 1024) as front:  # the TTF fits
+        handler = JobHandler(db, front.store(bucket), settings, builder=font_sized_files, options=object())
+        assert handler.handle(JobMessage(job.id)) is Outcome.RETRY
+        first = job_row(db, job.id)
+        assert first.state == "queued" and first.error and "artifact store" in first.error
+        assert "is full" in first.error
+        assert s3_server.keys(bucket) == []  # the TTF that did fit was removed with the rest
+
+        assert handler.handle(JobMessage(job.id)) is Outcome.FAILED
+        last = job_row(db, job.id)
+        assert last.state == "failed" and last.attempts == 2 and last.result_prefix is None
+        assert last.error and "font.woff2 could not be stored" in last.error
+        assert s3_server.keys(bucket) == []

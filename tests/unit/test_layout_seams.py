@@ -47,6 +47,8 @@ def _imports() -> dict[str, set[str]]:
         ("services.packaging", "services.extraction"),
         ("services.queue", "services.api"),
         ("services.queue", "services.worker"),
+        ("services.pipeline", "services.api"),
+        ("services.pipeline", "services.worker"),
     ],
 )
 def test_package_does_not_import(importer: str, forbidden: str) -> None:

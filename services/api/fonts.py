@@ -135,6 +135,26 @@ def missing_cells(session: SessionDep, font_id: str) -> list[Cell]:
     return missing
 
 
+def refusal(missing: list[Cell], required: int) -> str:
+    """Why a submit is refused, by what the writer has to do: pages never uploaded are to be uploaded,
+    cells read but not usable (empty, faint, ...) are to be written again."""
+
+    def pages(cells: list[Cell]) -> str:
+        numbers = sorted({c.page for c in cells})
+        return f"page{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}"
+
+    absent = [c for c in missing if c.status == "not uploaded"]
+    rejected = [c for c in missing if c.status != "not uploaded"]
+    todo = []
+    if absent:
+        todo.append(f"upload {pages(absent)} (not uploaded yet)")
+    if rejected:
+        cells = f"{len(rejected)} unusable cell{'s' if len(rejected) > 1 else ''}"
+        again = "that page" if len({c.page for c in rejected}) == 1 else "those pages"
+        todo.append(f"write the {cells} of {pages(rejected)} again and upload {again} again")
+    return f"{len(missing)} of the {required} Hangul cells are not usable yet: {'; '.join(todo)}"
+
+
 @router.post(
     "/api/fonts/{font_id}/submit",
     status_code=status.HTTP_202_ACCEPTED,
@@ -164,13 +184,7 @@ def submit(font: FontDep, session: SessionDep, settings: SettingsDep) -> SubmitR
     if missing and queries.get_font(session, font.id) is None:  # SQLite has no row lock: deleted meanwhile
         raise HTTPException(404, NO_FONT)
     if missing:
-        pages = sorted({c.page for c in missing})
-        body = MissingCells(
-            detail=f"{len(missing)} of the {len(template_index().script('hangul'))} Hangul cells "
-            "are not usable "
-            f"yet (on page {', '.join(map(str, pages))}): write them again and upload those pages",
-            missing=missing,
-        )
+        body = MissingCells(detail=refusal(missing, len(template_index().script("hangul"))), missing=missing)
         return JSONResponse(body.model_dump(), status_code=status.HTTP_409_CONFLICT)
     job, created = jobs.submit_job(session, font.id, settings.jobs_topic, utcnow())
     return SubmitResult(job=job_status(job), created=created)

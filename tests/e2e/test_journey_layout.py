@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from services.db.session import utcnow
 from services.storage import result_key, result_prefix
 from tests.e2e.conftest import LiveServer
 from tests.e2e.journey_helpers import DESKTOP, PHONE, browser_page, error_next_to, no_sideways_scroll, shot
-from tests.simulator import simulate_photo
+from tests.simulator import simulate, simulate_photo
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +73,18 @@ def test_upload_errors_sit_at_their_control_and_states_survive_a_reload(
         if phone:
             page.locator("#step-upload").scroll_into_view_if_needed()
             shot(page, "01-project-pages-not-uploaded-yet")
+
+        # the pickers offer every format the server reads: HEIC photos and PDF scans too
+        for picker in ("#photos", "#page-card-2 input:not([capture])"):
+            accept = page.locator(picker).get_attribute("accept") or ""
+            assert {"image/jpeg", "image/png", "image/heic", ".heic", "application/pdf"} <= set(
+                accept.split(",")
+            )
+        page.set_input_files(
+            "#photos", files=[{"name": "cat.gif", "mimeType": "image/gif", "buffer": b"GIF89a" + b"\0" * 64}]
+        )
+        text = error_next_to(page, "upload-error", "#upload-controls")
+        assert "HEIC" in text and "PDF" in text and "받지 않습니다" not in text
 
         # two photos of the same page: the error is under the upload buttons
         page.set_input_files("#photos", [str(page1), str(write_photo(tmp_path, 1, seed=4))])
@@ -143,6 +156,126 @@ def test_submit_refused_shows_at_the_button_after_the_coverage_choice(
         no_sideways_scroll(page)
 
 
+def press_submit_anyway(page: Any) -> None:
+    """Press "Start building" even where it is disabled (a refusal can still come: another device, a race),
+    past the "what the font will lack" box when it shows."""
+    page.locator("#submit").evaluate("b => b.disabled = false")
+    page.click("#submit")
+    page.wait_for_function(
+        "() => !document.getElementById('coverage').hidden || !document.getElementById('submit-error').hidden"
+    )
+    if page.locator("#coverage-go").is_visible():
+        page.click("#coverage-go")
+
+
+def test_a_refused_submit_asks_to_upload_pages_never_uploaded_and_to_rewrite_unusable_cells(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    empties = tmp_path / "page1-empties.jpg"
+    empties.write_bytes(simulate(1, seed=5, empty=0.05, size=(1600, 1200)).jpeg)
+    with browser_page(PHONE, phone=True) as page:
+        page.goto(live_server.url + "/")
+        page.fill("#font-name", "덜 썼어요")
+        page.click("#create-button")
+        page.locator("#project-id").wait_for(state="visible")
+        # nothing uploaded yet: "upload pages 1 and 2", one line per page, no cell to write again
+        press_submit_anyway(page)
+        text = error_next_to(page, "submit-error", "#submit")
+        assert "1, 2쪽 사진을 올려" in text and "upload pages 1, 2" in text
+        assert "다시 써" not in text and "write" not in text
+        assert page.locator("#submit-error .absent-pages li").count() == 2
+        assert page.locator("#submit-error .cells li").count() == 0  # not 200 "not uploaded" chips
+        no_sideways_scroll(page)
+
+        # page 1 with empty cells: its card lists them, grouped by why
+        page.set_input_files("#photos", str(empties))
+        page.locator("#page-card-1 img.sheet").wait_for(state="visible")
+        to_rewrite = page.locator("#page-card-1 .cells li").count()
+        assert to_rewrite > 0 and "빈 칸" in page.locator("#page-card-1 .cell-groups").inner_text()
+        no_sideways_scroll(page)
+        page.locator("#page-card-1").evaluate("e => e.scrollIntoView({block: 'start'})")
+        shot(page, "10-cells-to-rewrite")
+
+        # refused again: upload page 2, and write page 1's unreadable cells again (those as chips)
+        press_submit_anyway(page)
+        text = error_next_to(page, "submit-error", "#submit")
+        assert "2쪽 사진을 올려" in text and "upload page 2" in text
+        assert (
+            f"1쪽의 {to_rewrite}칸은 아직 쓸 수 없습니다" in text
+            and f"write the {to_rewrite} unusable" in text
+        )
+        assert page.locator("#submit-error .absent-pages li").count() == 1
+        assert page.locator("#submit-error .cells li").count() == to_rewrite
+        no_sideways_scroll(page)
+        page.locator("#step-build").evaluate("e => e.scrollIntoView({block: 'start'})")
+        shot(page, "11-submit-refused-page-not-uploaded")
+        page.locator("#submit-error .absent-pages a").click()  # the line leads to page 2's card
+        page.wait_for_function(
+            "() => document.getElementById('page-card-2').getBoundingClientRect().top < 200"
+        )
+
+
+def test_the_wait_box_offers_the_continue_link_and_a_stopped_build_says_so_at_the_build_button(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Queued: the wait box has the continue link and its QR code. Cancelled, then failed: the message sits
+    right below "Start building", in Korean and English, and the phone page never scrolls sideways."""
+    photos = [write_photo(tmp_path, 1, seed=11), write_photo(tmp_path, 2, seed=12)]
+    with browser_page(PHONE, phone=True) as page:
+        page.goto(live_server.url + "/")
+        page.fill("#font-name", "기다려요")
+        page.click("#create-button")
+        page.locator("#project-id").wait_for(state="visible")
+        page.set_input_files("#photos", [str(p) for p in photos])
+        page.locator("#page-card-2 img.sheet").wait_for(state="visible")
+        font_id = page.locator("#project-id").inner_text()
+        db = live_server.db
+        with db.session() as session:  # queued; no worker runs in this test
+            job, _ = jobs.submit_job(session, font_id, "jobs", utcnow())
+        page.reload()
+        away = page.locator("#job-away")
+        away.wait_for(state="visible")
+        link = page.locator("#away-link").input_value()
+        assert f"#font={font_id}&token=" in link
+        page.wait_for_function("() => document.getElementById('away-qr').naturalWidth > 50")
+        qr = page.locator("#away-qr").bounding_box()
+        box = away.bounding_box()
+        assert qr is not None and box is not None and box["y"] <= qr["y"] <= box["y"] + box["height"]
+        assert page.locator("#away-copy").is_visible()
+        no_sideways_scroll(page)
+        page.locator("#job").evaluate("e => e.scrollIntoView({block: 'start'})")
+        shot(page, "13-waiting-continue-elsewhere")
+
+        with db.session() as session:  # an operator cancels it: the page, polling, says so
+            operations.cancel_job(session, job.id, "browser test", utcnow())
+        text = error_next_to(page, "job-error", "#submit")
+        assert "취소되었습니다" in text and "cancelled by an operator" in text and "Start building" in text
+        assert away.is_hidden()
+        no_sideways_scroll(page)
+
+        with db.session() as session:  # built again, and this time the build fails for good
+            job, _ = jobs.submit_job(session, font_id, "jobs", utcnow())
+            assert jobs.claim_job(session, job.id, "browser-test", 60, 3, utcnow())
+            assert jobs.record_progress(session, job.id, "browser-test", "generate", 0.4, {"finetune": 61.0})
+            failed = jobs.fail_attempt(
+                session,
+                job.id,
+                "browser-test",
+                "the generator ran out of memory",
+                retry_at=None,
+                dead_letter_topic="dead",
+                now=utcnow(),
+            )
+            assert failed == "failed"
+        page.reload()
+        text = error_next_to(page, "job-error", "#submit")
+        assert "만들지 못했습니다" in text and "could not be built (the generator ran out of memory)" in text
+        assert "실패" in page.locator("#job-state").inner_text()
+        no_sideways_scroll(page)
+        page.locator("#step-build").scroll_into_view_if_needed()
+        shot(page, "12-build-failed")
+
+
 def finished_font(server: LiveServer, name: str, *, keep: bool) -> tuple[str, str]:
     """A font whose build finished (a stock font stands in for the built one); returns (id, token).
 
@@ -192,6 +325,9 @@ def test_the_finished_font_is_checked_marked_and_sent_for_redrawing(live_server:
         cells.nth(5).click()
         assert page.locator("#sheet-generated .syllable.marked").count() == 2
         assert page.locator("#fix").is_enabled()
+        written, generated = (page.locator(f"#sheet-{k}").bounding_box() for k in ("written", "generated"))
+        assert written is not None and generated is not None
+        assert generated["y"] > written["y"] + written["height"]  # on a phone: one above the other
         no_sideways_scroll(page)
         page.locator("#sheet-generated").scroll_into_view_if_needed()
         shot(page, "07-syllables-marked")
@@ -215,6 +351,9 @@ def test_a_fix_that_cannot_be_made_says_why_at_the_redraw_button(live_server: Li
     with browser_page(DESKTOP, phone=False) as page:
         page.goto(f"{live_server.url}/#font={font_id}&token={token}")
         page.locator("#step-font").wait_for(state="visible")
+        written, generated = (page.locator(f"#sheet-{k}").bounding_box() for k in ("written", "generated"))
+        assert written is not None and generated is not None  # on a wide screen: side by side
+        assert written["y"] == generated["y"] and generated["x"] >= written["x"] + written["width"]
         page.locator("#sheet-generated .syllable").first.click()
         assert page.locator("#fix").is_disabled()  # built before builds kept their files
         assert "build it again" in page.locator("#fix-status").inner_text()

@@ -70,6 +70,36 @@ def test_each_page_keeps_its_latest_state_and_a_page_never_uploaded_says_so(
     assert page3["uploaded"] and page3["writing_line"] == "written"  # the simulated writer fills it in
 
 
+def test_a_refused_submit_says_upload_for_pages_never_uploaded_and_write_again_for_unusable_cells(
+    client: TestClient, db: Database, photos: dict[int, bytes]
+) -> None:
+    font_id, auth = create(client)
+    submit = f"/api/fonts/{font_id}/submit"
+    fresh = client.post(submit, headers=auth)
+    assert fresh.status_code == 409
+    assert fresh.json()["detail"] == (
+        "200 of the 200 Hangul cells are not usable yet: upload pages 1, 2 (not uploaded yet)"
+    )
+    assert {c["status"] for c in fresh.json()["missing"]} == {"not uploaded"}
+
+    upload(client, font_id, auth, 1, photos[1])
+    with db.session() as session:  # one cell of page 1 turns out faint: that one is to be written again
+        cp = session.scalars(select(Glyph.codepoint).where(Glyph.font_id == font_id, Glyph.page == 1)).first()
+        session.execute(
+            update(Glyph).where(Glyph.font_id == font_id, Glyph.codepoint == cp).values(status="faint")
+        )
+        session.commit()
+    mixed = client.post(submit, headers=auth).json()
+    rejected = [c for c in mixed["missing"] if c["status"] != "not uploaded"]
+    assert cp in [c["codepoint"] for c in rejected] and {c["page"] for c in rejected} == {1}
+    cells = "cell" if len(rejected) == 1 else "cells"
+    assert mixed["detail"] == (
+        f"{len(mixed['missing'])} of the 200 Hangul cells are not usable yet: "
+        f"upload page 2 (not uploaded yet); write the {len(rejected)} unusable {cells} of page 1 again "
+        "and upload that page again"
+    )
+
+
 def test_the_continue_link_qr_code_needs_the_token_and_is_never_cached(client: TestClient) -> None:
     font_id, auth = create(client)
     qr = client.get(f"/api/fonts/{font_id}/link.svg", headers=auth)

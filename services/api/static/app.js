@@ -14,6 +14,7 @@ let fontFamily = null;
 let lastJob = null; // {id, state}: to notice the moment a font is ready
 let showAllWritten = false;
 let shownPages = ""; // the page states the cards show now
+let qrCode = null; // {font, url}: the continue link's QR code as a promised blob URL
 const marked = new Set();
 
 function saveProject(p) {
@@ -60,13 +61,31 @@ function showProject() {
   if (has) {
     $("project-name").textContent = project.name || "";
     $("project-id").textContent = project.id;
-    $("continue-link").value = `${location.origin}${location.pathname}#font=${project.id}&token=${project.token}`;
+    const link = `${location.origin}${location.pathname}#font=${project.id}&token=${project.token}`;
+    $("continue-link").value = link;
+    $("away-link").value = link;
   } else {
     $("step-font").hidden = true;
     $("pages").replaceChildren();
     shownPages = "";
     document.title = TITLE;
   }
+}
+
+// The continue link's QR code (it holds the token: made by the server for this caller, fetched once per project).
+function showQr(id) {
+  if (!qrCode || qrCode.font !== project.id) {
+    qrCode = { font: project.id, url: blobUrl(`/api/fonts/${project.id}/link.svg`) };
+    qrCode.url.catch(() => { qrCode = null; }); // asked again next time
+  }
+  const img = $(id);
+  qrCode.url.then((u) => {
+    img.hidden = false;
+    if (img.src !== u) img.src = u;
+  }).catch((error) => {
+    if (id === "continue-qr") showError("project-error", "project", error);
+    else img.hidden = true; // the wait box still has the link to copy
+  });
 }
 
 async function refresh() {
@@ -124,6 +143,7 @@ function renderJob(job, wait) {
   $("job-progress").value = job.progress;
   $("job-percent").textContent = `${job.progress.toFixed(0)}%`;
   $("job-away").hidden = !active;
+  if (active) showQr("away-qr");
   if (active && wait) {
     const [ko, en] = minutes(wait.seconds_left);
     const basis = wait.measured ? ["최근 작업 시간으로 계산", "from recent builds' stage times"] : ["어림값", "a rough guess"];
@@ -136,9 +156,12 @@ function renderJob(job, wait) {
     el("li", {}, `${STAGE_KO[stage] || stage}: ${minutes(seconds)[0]}`)));
   const box = $("job-error");
   if (job.state === "failed" || job.state === "cancelled") {
-    const ko = job.state === "cancelled" ? "이 작업은 취소되었습니다. 다시 만들려면 「폰트 만들기 시작」을 누르세요."
-      : "폰트를 만들지 못했습니다. 다시 해 보려면 「폰트 만들기 시작」을 누르세요.";
-    box.replaceChildren(...bilingual(ko, job.error || job.state));
+    const [ko, en] = job.state === "cancelled"
+      ? ["이 작업은 취소되었습니다. 다시 만들려면 「폰트 만들기 시작」을 누르세요.",
+        `${job.error || "the build was cancelled"}: press "Start building" to build again.`]
+      : ["폰트를 만들지 못했습니다. 다시 해 보려면 「폰트 만들기 시작」을 누르세요.",
+        `the font could not be built (${job.error || "no reason given"}): press "Start building" to try again.`];
+    box.replaceChildren(...bilingual(ko, en));
     box.hidden = false;
     if (fix) showError("fix-error", "fix", new Error(job.error || job.state));
   } else { box.hidden = true; }
@@ -185,7 +208,7 @@ async function buildNow() {
     lastJob = null;
     await refresh();
   } catch (error) {
-    const extra = error.body && error.body.missing ? cellGroups(error.body.missing) : null;
+    const extra = error.body && error.body.missing ? missingList(error.body.missing) : null;
     showError("submit-error", "submit", error, extra);
   }
 }
@@ -223,15 +246,14 @@ function wire() {
   });
   $("token-done").addEventListener("click", () => { $("token-box").hidden = true; });
   $("continue-box").addEventListener("toggle", () => {
-    if ($("continue-box").open && !$("continue-qr").src) {
-      blobUrl(`/api/fonts/${project.id}/link.svg`).then((u) => { $("continue-qr").src = u; })
-        .catch((error) => showError("project-error", "project", error));
-    }
+    if ($("continue-box").open) showQr("continue-qr");
   });
-  $("copy-link").addEventListener("click", () => {
-    $("continue-link").select();
-    if (navigator.clipboard) navigator.clipboard.writeText($("continue-link").value).catch(() => {});
-  });
+  for (const [input, button] of [["continue-link", "copy-link"], ["away-link", "away-copy"]]) {
+    $(button).addEventListener("click", () => {
+      $(input).select();
+      if (navigator.clipboard) navigator.clipboard.writeText($(input).value).catch(() => {});
+    });
+  }
   $("restore-form").addEventListener("submit", (event) => {
     event.preventDefault();
     clearError("restore-error");

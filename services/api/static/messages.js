@@ -38,13 +38,13 @@ function explain(context, error) {
   if (context === "upload") {
     if (/both show page/.test(d)) return "같은 쪽을 찍은 사진이 두 장입니다. 쪽마다 한 장씩 올려 주세요.";
     if (/nothing is written/.test(d)) return "이 쪽에는 아직 쓴 글자가 없습니다. 칸을 채운 뒤 다시 찍어 주세요.";
-    if (/HEIC|HEIF/.test(d)) return "HEIC 사진은 아직 받지 않습니다. 카메라를 JPEG(호환성 우선)로 바꾸거나 JPEG로 내보내 주세요.";
-    if (s === 415) return "JPEG 또는 PNG 사진만 받습니다.";
+    if (s === 415) return "JPEG·PNG·HEIC 사진이나 PDF 스캔만 받습니다. 사진을 이 형식으로 저장해서 올려 주세요.";
+    if (/not a readable image/.test(d)) return "사진 파일을 열 수 없습니다. 다시 찍거나 JPEG로 저장해서 올려 주세요.";
     if (s === 413) return "사진이 너무 큽니다. 한 번에 더 적게, 또는 더 작게 올려 주세요.";
     if (/empty/.test(d)) return "빈 파일입니다. 사진을 다시 골라 주세요.";
     return "사진에서 템플릿 쪽을 찾지 못했습니다. 종이 전체와 네 모서리의 네모 표시가 보이게 위에서 다시 찍어 주세요.";
   }
-  if (context === "submit" && s === 409) return "아직 쓸 수 없는 칸이 있습니다. 아래 칸을 다시 써서 그 쪽을 다시 찍어 올려 주세요.";
+  if (context === "submit" && s === 409) return missingAdvice((error.body && error.body.missing) || []);
   if (context === "fix") {
     if (/own hand/.test(d)) return "직접 쓴 글자는 다시 그리지 않습니다. 바꾸려면 그 칸을 다시 써서 그 쪽을 다시 올려 주세요.";
     if (/still running/.test(d)) return "아직 만드는 중입니다. 끝난 뒤에 다시 눌러 주세요.";
@@ -54,6 +54,34 @@ function explain(context, error) {
   if (context === "create" && s === 422) return "폰트 이름을 확인해 주세요 (1–63자, 줄바꿈 없이).";
   if (context === "download") return "폰트 파일을 받지 못했습니다.";
   return "요청이 받아들여지지 않았습니다.";
+}
+
+// A refused submit, said by what to do: pages never uploaded are to be uploaded, unusable cells written again.
+function missingAdvice(missing) {
+  const absent = pagesOf(missing.filter((c) => c.status === "not uploaded"));
+  const rejected = missing.filter((c) => c.status !== "not uploaded");
+  const advice = [];
+  if (absent.length) advice.push(`${absent.join(", ")}쪽을 아직 올리지 않았습니다. ${absent.join(", ")}쪽 사진을 올려 주세요.`);
+  if (rejected.length) {
+    advice.push(`${pagesOf(rejected).join(", ")}쪽의 ${rejected.length}칸은 아직 쓸 수 없습니다. 아래 칸을 다시 써서 그 쪽을 다시 찍어 올려 주세요.`);
+  }
+  return advice.length ? advice.join(" ") : "아직 쓸 수 없는 칸이 있습니다.";
+}
+
+function pagesOf(cells) {
+  return [...new Set(cells.map((c) => c.page))].sort((a, b) => a - b);
+}
+
+// Under a refused submit: one line per page never uploaded (a link to its card), the unusable cells as chips.
+function missingList(missing) {
+  const absent = pagesOf(missing.filter((c) => c.status === "not uploaded")).map((page) => {
+    const count = missing.filter((c) => c.page === page).length;
+    return el("li", {}, el("a", { href: `#page-card-${page}` }, `${page}쪽 사진 올리기`), ` · ${count}칸 `,
+      el("span", { className: "en" }, `page ${page}: not uploaded yet (${count} cells)`));
+  });
+  const rejected = missing.filter((c) => c.status !== "not uploaded");
+  return el("div", { className: "missing" }, absent.length ? el("ul", { className: "absent-pages" }, ...absent) : null,
+    rejected.length ? cellGroups(rejected) : null);
 }
 
 function showError(id, context, error, extra = null) {

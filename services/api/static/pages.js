@@ -2,8 +2,11 @@
 // contact sheet (tap to zoom), and camera / file buttons whose errors appear inside the card.
 "use strict";
 
+// What the file pickers offer: the photo formats the server reads (HEIC from iPhones) and PDF scans.
+const FILE_TYPES = "image/jpeg,image/png,image/heic,image/heif,.heic,.heif,application/pdf,.pdf";
+
 function fileButton(labelKo, labelEn, camera, onFiles, quiet = true) {
-  const input = el("input", { type: "file", accept: camera ? "image/*" : "image/jpeg,image/png" });
+  const input = el("input", { type: "file", accept: camera ? "image/*" : FILE_TYPES });
   if (camera) input.setAttribute("capture", "environment");
   input.addEventListener("change", () => { if (input.files.length) onFiles(input.files, input); });
   return el("label", { className: `button file-button${quiet ? " quiet" : ""}` }, `${labelKo} `,

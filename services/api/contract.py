@@ -31,7 +31,7 @@ DESCRIPTIONS: ErrorStatuses = {
     404: "not found (for a font: unknown id, or a token that is not its token)",
     409: "the request conflicts with the current state",
     413: "the request body (or a photo in it) is too large",
-    415: "not a JPEG or PNG photo",
+    415: "not a photo or scan we read (JPEG, PNG, HEIC/HEIF or PDF)",
     422: "a parameter or the body is not valid; the detail names it and says what to send",
     500: "an unexpected error on our side; the answer carries a request id to quote",
     503: "unavailable for now; try again later",

@@ -124,13 +124,15 @@ def test_upload_errors_sit_at_their_control_and_states_survive_a_reload(
         no_sideways_scroll(page)
 
 
+@pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_submit_refused_shows_at_the_button_after_the_coverage_choice(
-    live_server: LiveServer, tmp_path: Path
+    live_server: LiveServer, tmp_path: Path, size: str
 ) -> None:
     """With all Hangul pages read, building is allowed; what the font will lack is shown first, and a refusal
     (intake paused by an operator) appears next to the build button, in both languages."""
     photos = [write_photo(tmp_path, 1, seed=11), write_photo(tmp_path, 2, seed=12)]
-    with browser_page(PHONE, phone=True) as page:
+    phone = size == "phone"
+    with browser_page(PHONE if phone else DESKTOP, phone=phone) as page:
         page.goto(live_server.url + "/")
         page.fill("#font-name", "다 썼어요")
         page.click("#create-button")
@@ -149,7 +151,8 @@ def test_submit_refused_shows_at_the_button_after_the_coverage_choice(
         coverage.wait_for(state="visible")  # page 3 (Latin) is not uploaded: the font will lack those
         assert "Latin" in coverage.inner_text() or "A" in coverage.inner_text()
         no_sideways_scroll(page)
-        shot(page, "04-what-the-font-will-lack")
+        if phone:
+            shot(page, "04-what-the-font-will-lack")
         page.click("#coverage-go")
         text = error_next_to(page, "submit-error", "#submit")
         assert "멈췄습니다" in text and "paused" in text
@@ -168,12 +171,14 @@ def press_submit_anyway(page: Any) -> None:
         page.click("#coverage-go")
 
 
+@pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_a_refused_submit_asks_to_upload_pages_never_uploaded_and_to_rewrite_unusable_cells(
-    live_server: LiveServer, tmp_path: Path
+    live_server: LiveServer, tmp_path: Path, size: str
 ) -> None:
     empties = tmp_path / "page1-empties.jpg"
     empties.write_bytes(simulate(1, seed=5, empty=0.05, size=(1600, 1200)).jpeg)
-    with browser_page(PHONE, phone=True) as page:
+    phone = size == "phone"
+    with browser_page(PHONE if phone else DESKTOP, phone=phone) as page:
         page.goto(live_server.url + "/")
         page.fill("#font-name", "덜 썼어요")
         page.click("#create-button")
@@ -194,7 +199,8 @@ def test_a_refused_submit_asks_to_upload_pages_never_uploaded_and_to_rewrite_unu
         assert to_rewrite > 0 and "빈 칸" in page.locator("#page-card-1 .cell-groups").inner_text()
         no_sideways_scroll(page)
         page.locator("#page-card-1").evaluate("e => e.scrollIntoView({block: 'start'})")
-        shot(page, "10-cells-to-rewrite")
+        if phone:
+            shot(page, "10-cells-to-rewrite")
 
         # refused again: upload page 2, and write page 1's unreadable cells again (those as chips)
         press_submit_anyway(page)
@@ -208,20 +214,23 @@ def test_a_refused_submit_asks_to_upload_pages_never_uploaded_and_to_rewrite_unu
         assert page.locator("#submit-error .cells li").count() == to_rewrite
         no_sideways_scroll(page)
         page.locator("#step-build").evaluate("e => e.scrollIntoView({block: 'start'})")
-        shot(page, "11-submit-refused-page-not-uploaded")
+        if phone:
+            shot(page, "11-submit-refused-page-not-uploaded")
         page.locator("#submit-error .absent-pages a").click()  # the line leads to page 2's card
         page.wait_for_function(
             "() => document.getElementById('page-card-2').getBoundingClientRect().top < 200"
         )
 
 
+@pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_the_wait_box_offers_the_continue_link_and_a_stopped_build_says_so_at_the_build_button(
-    live_server: LiveServer, tmp_path: Path
+    live_server: LiveServer, tmp_path: Path, size: str
 ) -> None:
     """Queued: the wait box has the continue link and its QR code. Cancelled, then failed: the message sits
     right below "Start building", in Korean and English, and the phone page never scrolls sideways."""
     photos = [write_photo(tmp_path, 1, seed=11), write_photo(tmp_path, 2, seed=12)]
-    with browser_page(PHONE, phone=True) as page:
+    phone = size == "phone"
+    with browser_page(PHONE if phone else DESKTOP, phone=phone) as page:
         page.goto(live_server.url + "/")
         page.fill("#font-name", "기다려요")
         page.click("#create-button")
@@ -244,7 +253,8 @@ def test_the_wait_box_offers_the_continue_link_and_a_stopped_build_says_so_at_th
         assert page.locator("#away-copy").is_visible()
         no_sideways_scroll(page)
         page.locator("#job").evaluate("e => e.scrollIntoView({block: 'start'})")
-        shot(page, "13-waiting-continue-elsewhere")
+        if phone:
+            shot(page, "13-waiting-continue-elsewhere")
 
         with db.session() as session:  # an operator cancels it: the page, polling, says so
             operations.cancel_job(session, job.id, "browser test", utcnow())
@@ -273,7 +283,8 @@ def test_the_wait_box_offers_the_continue_link_and_a_stopped_build_says_so_at_th
         assert "실패" in page.locator("#job-state").inner_text()
         no_sideways_scroll(page)
         page.locator("#step-build").scroll_into_view_if_needed()
-        shot(page, "12-build-failed")
+        if phone:
+            shot(page, "12-build-failed")
 
 
 def finished_font(server: LiveServer, name: str, *, keep: bool) -> tuple[str, str]:

@@ -128,7 +128,7 @@ def test_the_whole_journey_at_phone_then_desktop_size(live_service: LiveService,
         page.wait_for_function("() => document.getElementById('continue-qr').naturalWidth > 50")
         no_sideways_scroll(page)
         page.locator("#job").scroll_into_view_if_needed()
-        shot(page, "05-waiting-with-estimate")
+        shot(page, "05b-building")
 
         page.locator("#step-font").wait_for(state="visible", timeout=BUILD_TIMEOUT_S * 1000)
         assert page.title().startswith("✅")  # the tab says it is ready

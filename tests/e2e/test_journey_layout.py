@@ -239,11 +239,24 @@ def test_the_wait_box_offers_the_continue_link_and_a_stopped_build_says_so_at_th
         page.locator("#page-card-2 img.sheet").wait_for(state="visible")
         font_id = page.locator("#project-id").inner_text()
         db = live_server.db
+        with db.session() as session:  # another writer's build finished: the estimate is measured
+            other, _ = queries.create_font(session, "먼저 만든 폰트")
+            done, _ = jobs.submit_job(session, other.id, "jobs", utcnow())
+            assert jobs.claim_job(session, done.id, "browser-test", 60, 3, utcnow())
+            timings = {"finetune": 150.0, "generate": 60.0, "trace": 20.0, "normalize": 10.0, "package": 4.0}
+            prefix = result_prefix(other.id, done.id)
+            assert jobs.finish_job(session, done.id, "browser-test", prefix, timings, utcnow())
         with db.session() as session:  # queued; no worker runs in this test
             job, _ = jobs.submit_job(session, font_id, "jobs", utcnow())
         page.reload()
         away = page.locator("#job-away")
         away.wait_for(state="visible")
+        wait_text = page.locator("#job-wait").inner_text()
+        assert "최근 작업 시간으로 계산" in wait_text and "from recent builds' stage times" in wait_text
+        assert "약 4분" in wait_text and "about 4 min" in wait_text  # 244 s of measured stages
+        if phone:
+            page.locator("#step-build").evaluate("e => e.scrollIntoView({block: 'start'})")
+            shot(page, "05-waiting-with-estimate")
         link = page.locator("#away-link").input_value()
         assert f"#font={font_id}&token=" in link
         page.wait_for_function("() => document.getElementById('away-qr').naturalWidth > 50")

@@ -76,17 +76,27 @@ def estimate(session: Session, job: Job, now: datetime, lease_seconds: float) ->
         # a stage running past its median is given a little more time rather than "0 s left"
         left = max(medians[current] - spent, 0.1 * medians[current]) + sum(medians[s] for s in later)
     else:
-        ahead = int(
-            session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(Job.state == QUEUED, Job.created_at < job.created_at, Job.id != job.id)
-            )
-            or 0
-        )
-        running = int(session.scalar(select(func.count()).select_from(Job).where(Job.state == RUNNING)) or 0)
-        slots = max(workers, 1)
+        ahead_kinds = session.execute(
+            select(Job.kind, func.count())
+            .where(Job.state == QUEUED, Job.created_at < job.created_at, Job.id != job.id)
+            .group_by(Job.kind)
+        ).all()
+        running_kinds = session.execute(
+            select(Job.kind, func.count()).where(Job.state == RUNNING).group_by(Job.kind)
+        ).all()
+        ahead = sum(int(n) for _, n in ahead_kinds)
+        totals: dict[str, float] = {job.kind or "build": total}
+
+        def kind_total(kind: str | None) -> float:
+            """A whole job of `kind`: a fix behind builds waits for builds, not for fixes."""
+            key = kind or "build"
+            if key not in totals:
+                totals[key] = sum(stage_medians(session, key, now)[0].values())
+            return totals[key]
+
+        queued_work = sum(int(n) * kind_total(kind) for kind, n in ahead_kinds)
+        running_work = sum(0.5 * int(n) * kind_total(kind) for kind, n in running_kinds)
         # every job ahead, and those running now (half done on average), shared among the workers
-        left = total + (ahead + 0.5 * running) * total / slots
+        left = total + (queued_work + running_work) / max(workers, 1)
     session.rollback()
     return WaitEstimate(job.state, ahead, workers, round(left, 1), measured, medians)

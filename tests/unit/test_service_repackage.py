@@ -218,6 +218,21 @@ def test_the_wait_estimate_uses_measured_stage_times_and_the_queue(db: Database)
     assert behind_one.seconds_left == pytest.approx(2 * 217.0)  # no worker alive: one slot
 
 
+def test_a_fix_queued_behind_a_build_waits_for_the_build_s_time(db: Database) -> None:
+    now = utcnow()
+    with db.session() as session:
+        fonts = [queries.create_font(session, f"k{i}")[0] for i in range(2)]
+        build, _ = jobs.submit_job(session, fonts[0].id, "jobs", now - timedelta(seconds=20))
+        fix, _ = jobs.submit_job(
+            session, fonts[1].id, "jobs", now - timedelta(seconds=10), kind=REPACKAGE, params={}
+        )
+        kinds = (build.kind, fix.kind)
+        estimate = waiting.estimate(session, fix, now, 30)
+    assert kinds == ("build", REPACKAGE) and estimate.ahead == 1
+    own, ahead = sum(waiting.GUESS[REPACKAGE].values()), sum(waiting.GUESS["build"].values())
+    assert estimate.seconds_left == pytest.approx(own + ahead)  # not 2 x the fix's own time
+
+
 def test_without_finished_jobs_the_estimate_says_it_is_a_guess(db: Database) -> None:
     with db.session() as session:
         font, _ = queries.create_font(session, "새")

@@ -124,6 +124,16 @@ def test_upload_errors_sit_at_their_control_and_states_survive_a_reload(
         no_sideways_scroll(page)
 
 
+def open_project_with_pages(page: Any, server: LiveServer, name: str, photos: list[Path]) -> None:
+    """Create a project named `name` on the page and upload `photos` (pages 1 and 2) at once."""
+    page.goto(server.url + "/")
+    page.fill("#font-name", name)
+    page.click("#create-button")
+    page.locator("#project-id").wait_for(state="visible")
+    page.set_input_files("#photos", [str(p) for p in photos])
+    page.locator("#page-card-2 img.sheet").wait_for(state="visible")
+
+
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_submit_refused_shows_at_the_button_after_the_coverage_choice(
     live_server: LiveServer, tmp_path: Path, size: str
@@ -133,12 +143,7 @@ def test_submit_refused_shows_at_the_button_after_the_coverage_choice(
     photos = [write_photo(tmp_path, 1, seed=11), write_photo(tmp_path, 2, seed=12)]
     phone = size == "phone"
     with browser_page(PHONE if phone else DESKTOP, phone=phone) as page:
-        page.goto(live_server.url + "/")
-        page.fill("#font-name", "다 썼어요")
-        page.click("#create-button")
-        page.locator("#project-id").wait_for(state="visible")
-        page.set_input_files("#photos", [str(p) for p in photos])
-        page.locator("#page-card-2 img.sheet").wait_for(state="visible")
+        open_project_with_pages(page, live_server, "다 썼어요", photos)
         if page.locator("#submit").is_disabled():
             pytest.skip(
                 "the simulated photos did not read all 200 cells: "
@@ -231,12 +236,7 @@ def test_the_wait_box_offers_the_continue_link_and_a_stopped_build_says_so_at_th
     photos = [write_photo(tmp_path, 1, seed=11), write_photo(tmp_path, 2, seed=12)]
     phone = size == "phone"
     with browser_page(PHONE if phone else DESKTOP, phone=phone) as page:
-        page.goto(live_server.url + "/")
-        page.fill("#font-name", "기다려요")
-        page.click("#create-button")
-        page.locator("#project-id").wait_for(state="visible")
-        page.set_input_files("#photos", [str(p) for p in photos])
-        page.locator("#page-card-2 img.sheet").wait_for(state="visible")
+        open_project_with_pages(page, live_server, "기다려요", photos)
         font_id = page.locator("#project-id").inner_text()
         db = live_server.db
         with db.session() as session:  # another writer's build finished: the estimate is measured

@@ -36,6 +36,18 @@ def upload(client: TestClient, font_id: str, auth: dict[str, str], page: int, jp
     assert answer.status_code == 200, answer.text
 
 
+def mark_one_faint(db: Database, font_id: str, page: int) -> int:
+    """One read cell of `page` turns out faint (as if the extractor had judged so); returns its code point."""
+    with db.session() as session:
+        on_page = select(Glyph.codepoint).where(Glyph.font_id == font_id, Glyph.page == page)
+        cp = session.scalars(on_page).first()
+        assert cp is not None
+        session.execute(
+            update(Glyph).where(Glyph.font_id == font_id, Glyph.codepoint == cp).values(status="faint")
+        )
+        session.commit()
+        return int(cp)
+
 def test_each_page_keeps_its_latest_state_and_a_page_never_uploaded_says_so(
     client: TestClient, db: Database, photos: dict[int, bytes]
 ) -> None:
@@ -48,12 +60,7 @@ def test_each_page_keeps_its_latest_state_and_a_page_never_uploaded_says_so(
     ]
     upload(client, font_id, auth, 1, photos[1])
     upload(client, font_id, auth, 2, photos[2])
-    with db.session() as session:  # one cell of page 2 turns out faint: it must be listed with its reason
-        cp = session.scalars(select(Glyph.codepoint).where(Glyph.font_id == font_id, Glyph.page == 2)).first()
-        session.execute(
-            update(Glyph).where(Glyph.font_id == font_id, Glyph.codepoint == cp).values(status="faint")
-        )
-        session.commit()
+    cp = mark_one_faint(db, font_id, page=2)  # it must be listed with its reason
     upload(client, font_id, auth, 1, photos[1])  # page 1 retaken: page 2's report must stay
     state = client.get(f"/api/fonts/{font_id}/journey", headers=auth).json()
     page1, page2, page3 = state["pages"]
@@ -83,12 +90,7 @@ def test_a_refused_submit_says_upload_for_pages_never_uploaded_and_write_again_f
     assert {c["status"] for c in fresh.json()["missing"]} == {"not uploaded"}
 
     upload(client, font_id, auth, 1, photos[1])
-    with db.session() as session:  # one cell of page 1 turns out faint: that one is to be written again
-        cp = session.scalars(select(Glyph.codepoint).where(Glyph.font_id == font_id, Glyph.page == 1)).first()
-        session.execute(
-            update(Glyph).where(Glyph.font_id == font_id, Glyph.codepoint == cp).values(status="faint")
-        )
-        session.commit()
+    cp = mark_one_faint(db, font_id, page=1)  # that one is to be written again
     mixed = client.post(submit, headers=auth).json()
     rejected = [c for c in mixed["missing"] if c["status"] != "not uploaded"]
     assert cp in [c["codepoint"] for c in rejected] and {c["page"] for c in rejected} == {1}

@@ -141,28 +141,34 @@ def font_sized_files(
     return files
 
 
-def test_a_build_whose_result_does_not_fit_fails_clearly_and_leaves_no_font_file(
-    small_disk: SmallDisk, settings: Settings, db: Database, tmp_path: Path
-) -> None:
+def queued_build(db: Database, settings: Settings, name: str) -> str:
+    """A font with three written glyphs and its build queued; returns the job's id."""
     ink = np.full((40, 40), 255, np.uint8)
     ink[10:30, 18:22] = 0
     cells = [queries.GlyphCell(0xAC00 + i, "ok", png_bytes(ink)) for i in range(3)]
     with db.session() as session:
-        font, _ = queries.create_font(session, "넘치는 글씨")
+        font, _ = queries.create_font(session, name)
         queries.replace_pages(session, font.id, [queries.PageWrite(1, "p.jpg", "k1", "k2", {}, cells)])
         job, _ = jobs.submit_job(session, font.id, settings.jobs_topic, utcnow())
+        return job.id
+
+
+def test_a_build_whose_result_does_not_fit_fails_clearly_and_leaves_no_font_file(
+    small_disk: SmallDisk, settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    job_id = queued_build(db, settings, "넘치는 글씨")
     settings = settings.model_copy(update={"max_attempts": 2, "work_dir": tmp_path})
     store = LocalArtifactStore(small_disk.store_dir)
     handler = JobHandler(db, store, settings, builder=font_sized_files, options=object())
     small_disk.fill(leave=FONT_FILE_BYTES + 200 * 1024)  # the TTF fits, the WOFF2 after it does not
 
-    assert handler.handle(JobMessage(job.id)) is Outcome.RETRY
-    first = job_row(db, job.id)
+    assert handler.handle(JobMessage(job_id)) is Outcome.RETRY
+    first = job_row(db, job_id)
     assert first.state == "queued" and first.error and "artifact store is full" in first.error
     assert small_disk.files() == []  # the TTF that did fit was removed with the rest
 
-    assert handler.handle(JobMessage(job.id)) is Outcome.FAILED
-    last = job_row(db, job.id)
+    assert handler.handle(JobMessage(job_id)) is Outcome.FAILED
+    last = job_row(db, job_id)
     assert last.state == "failed" and last.attempts == 2 and last.result_prefix is None
     assert last.error and "font.woff2 could not be stored" in last.error
     assert small_disk.files() == []
@@ -193,25 +199,19 @@ def test_an_upload_to_a_full_s3_store_answers_507_and_stores_nothing(
 def test_a_build_whose_result_does_not_fit_in_s3_fails_clearly_and_leaves_no_font_file(
     s3_server: S3Server, settings: Settings, db: Database, tmp_path: Path
 ) -> None:
-    ink = np.full((40, 40), 255, np.uint8)
-    ink[10:30, 18:22] = 0
-    cells = [queries.GlyphCell(0xAC00 + i, "ok", png_bytes(ink)) for i in range(3)]
-    with db.session() as session:
-        font, _ = queries.create_font(session, "넘치는 버킷")
-        queries.replace_pages(session, font.id, [queries.PageWrite(1, "p.jpg", "k1", "k2", {}, cells)])
-        job, _ = jobs.submit_job(session, font.id, settings.jobs_topic, utcnow())
+    job_id = queued_build(db, settings, "넘치는 버킷")
     settings = settings.model_copy(update={"max_attempts": 2, "work_dir": tmp_path})
     bucket = s3_server.new_bucket()
     with quota_s3(s3_server, bucket, capacity=FONT_FILE_BYTES + 200 * 1024) as front:  # the TTF fits
         handler = JobHandler(db, front.store(bucket), settings, builder=font_sized_files, options=object())
-        assert handler.handle(JobMessage(job.id)) is Outcome.RETRY
-        first = job_row(db, job.id)
+        assert handler.handle(JobMessage(job_id)) is Outcome.RETRY
+        first = job_row(db, job_id)
         assert first.state == "queued" and first.error and "artifact store" in first.error
         assert "is full" in first.error
         assert s3_server.keys(bucket) == []  # the TTF that did fit was removed with the rest
 
-        assert handler.handle(JobMessage(job.id)) is Outcome.FAILED
-        last = job_row(db, job.id)
+        assert handler.handle(JobMessage(job_id)) is Outcome.FAILED
+        last = job_row(db, job_id)
         assert last.state == "failed" and last.attempts == 2 and last.result_prefix is None
         assert last.error and "font.woff2 could not be stored" in last.error
         assert s3_server.keys(bucket) == []

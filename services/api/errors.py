@@ -122,10 +122,10 @@ def _error_sentence(error: dict[str, Any]) -> str:
         return f"{where} holds characters that are not allowed here"
     if kind == "enum" and "expected" in ctx:
         return f"{where} must be one of {ctx['expected']}"
+    if "Expected UploadFile" in msg:  # a text field where a file belongs; pydantic's words show a repr
+        return f"{where}: must be a file (multipart/form-data with a file name), not text"
     if kind == "value_error" and "error" in ctx:
         return f"{where}: {ctx['error']}"
-    if "Expected UploadFile" in msg:  # a text field where a file belongs; pydantic's words show a repr
-        msg = "must be a file (multipart/form-data with a file name), not text"
     return f"{where}: {msg}"
 
 

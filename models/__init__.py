@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-WEIGHTS_FILE = Path(__file__).resolve().parent / "weights" / "geulssi-pix2pix-v3.pt"
+WEIGHTS_FILE = Path(__file__).resolve().parent / "weights" / "geulssi-pix2pix-v4.pt"
 
 
 def weights_path() -> Path:

@@ -21,6 +21,18 @@ from services.storage.s3 import S3ArtifactStore
 ACCESS_KEY, SECRET_KEY, REGION = "geulssi-test", "geulssi-test-secret", "us-east-1"
 
 
+def s3_store(endpoint: str, bucket: str, prefix: str = "") -> S3ArtifactStore:
+    """Our S3 store for `bucket` at `endpoint`, with the test credentials."""
+    return S3ArtifactStore(
+        bucket,
+        prefix,
+        endpoint_url=endpoint,
+        access_key_id=ACCESS_KEY,
+        secret_access_key=SECRET_KEY,
+        region=REGION,
+    )
+
+
 @dataclass
 class S3Server:
     """Where the server listens, and a client to look behind the store's back."""
@@ -34,14 +46,7 @@ class S3Server:
         return name
 
     def store(self, bucket: str, prefix: str = "") -> S3ArtifactStore:
-        return S3ArtifactStore(
-            bucket,
-            prefix,
-            endpoint_url=self.endpoint,
-            access_key_id=ACCESS_KEY,
-            secret_access_key=SECRET_KEY,
-            region=REGION,
-        )
+        return s3_store(self.endpoint, bucket, prefix)
 
     def keys(self, bucket: str) -> list[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
@@ -100,13 +105,7 @@ class QuotaS3:
     capacity: int
 
     def store(self, bucket: str) -> S3ArtifactStore:
-        return S3ArtifactStore(
-            bucket,
-            endpoint_url=self.endpoint,
-            access_key_id=ACCESS_KEY,
-            secret_access_key=SECRET_KEY,
-            region=REGION,
-        )
+        return s3_store(self.endpoint, bucket)
 
 
 @contextlib.contextmanager

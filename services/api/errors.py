@@ -116,7 +116,7 @@ def _error_sentence(error: dict[str, Any]) -> str:
         return f"{where} must be a list (a JSON array)"
     if kind in ("finite_number", "float_type", "float_parsing"):
         return f"{where} must be an ordinary number"
-    if kind == "bool_type" or kind == "bool_parsing":
+    if kind in ("bool_type", "bool_parsing"):
         return f"{where} must be true or false"
     if kind == "string_pattern_mismatch":
         return f"{where} holds characters that are not allowed here"

@@ -26,12 +26,8 @@ from services.storage import (
     parse_storage_url,
 )
 from services.storage.s3 import S3ArtifactStore
-from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+from tests.s3_server import ACCESS_KEY, MINIO_FULL, REGION, SECRET_KEY, S3Server, s3_store
 
-MINIO_FULL = (
-    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>XMinioStorageFull</Code><Message>Storage backend '
-    b"has reached its minimum free drive threshold. Please delete a few objects to proceed.</Message></Error>"
-)
 NO_SUCH_KEY = b"<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
 
 
@@ -72,21 +68,18 @@ def full_s3() -> Iterator[str]:
         server.server_close()
 
 
-def s3_store(endpoint: str, bucket: str = "geulssi") -> S3ArtifactStore:
-    return S3ArtifactStore(
-        bucket, endpoint_url=endpoint, access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY, region=REGION
-    )
+BUCKET = "geulssi"
 
 
 def test_a_full_store_says_so_and_stores_nothing(full_s3: str) -> None:
-    store = s3_store(full_s3)
+    store = s3_store(full_s3, BUCKET)
     with pytest.raises(StorageFull, match=r"artifact store s3://geulssi/ at .* is full: fonts/f1/x\.bin"):
         store.put("fonts/f1/x.bin", b"x" * 1000)
     assert not store.exists("fonts/f1/x.bin")
 
 
 def test_an_unreachable_store_says_so() -> None:
-    store = s3_store(f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    store = s3_store(f"http://127.0.0.1:{free_port()}", BUCKET)  # nothing listens there
     for call in (
         lambda: store.put("fonts/f1/x.bin", b"x"),
         lambda: store.get("fonts/f1/x.bin"),
@@ -113,7 +106,7 @@ def _app(tmp_path: Path, store: ArtifactStore) -> TestClient:
 
 
 def test_the_api_answers_503_when_the_store_is_unreachable(tmp_path: Path) -> None:
-    with _app(tmp_path, s3_store(f"http://127.0.0.1:{free_port()}")) as client:
+    with _app(tmp_path, s3_store(f"http://127.0.0.1:{free_port()}", BUCKET)) as client:
         answer = client.get("/api/template.pdf")
     assert answer.status_code == 503
     assert answer.json() == {"detail": STORE_DOWN}
@@ -121,7 +114,7 @@ def test_the_api_answers_503_when_the_store_is_unreachable(tmp_path: Path) -> No
 
 
 def test_the_api_answers_507_when_the_store_is_full(tmp_path: Path, full_s3: str) -> None:
-    with _app(tmp_path, s3_store(full_s3)) as client:
+    with _app(tmp_path, s3_store(full_s3, BUCKET)) as client:
         answer = client.get("/api/template.pdf")
     assert answer.status_code == 507
     assert answer.json() == {"detail": STORE_FULL}

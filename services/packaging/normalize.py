@@ -49,7 +49,11 @@ TEMPLATE_SYLLABLES = frozenset(ord(ch) for ch in TEMPLATE_HANGUL)
 
 CAP_HEIGHT = 600  # when the Hangul gives no scale: 0.75 x HANGUL_EXTENT
 X_HEIGHT = 430  # used only when a writer gave no capitals and no digits
-LATIN_SIZE_BAND = (0.85, 1.15)
+# A letter may stray this far from its class's median height. Letters whose small and capital forms share
+# one shape (o O, s S, v V, w W, x X, z Z, c C) are told apart by height alone: at +-15 % an 'o' written a
+# little large and an 'O' a little small met (geulssi demo: "fOx jumPS OVer"); at +-8 % they stay apart
+# for any hand whose x-height is under ~0.85 of its cap height.
+LATIN_SIZE_BAND = (0.92, 1.08)
 LATIN_MAX_EXTENT = 2.2  # cap heights: taller or wider than this is a mistake (a stroke across the box)
 SIDE_BEARING = 0.07  # of the cap height, each side (Nanum Pen 0.065, Brush 0.05, Barunpen 0.09)
 MIN_ADVANCE = 0.3  # of the cap height: narrow marks (. , ' |) still get room around them

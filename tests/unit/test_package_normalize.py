@@ -151,6 +151,18 @@ def test_a_stray_capital_is_pulled_back_towards_the_cap_height() -> None:
     assert top == pytest.approx(N.CAP_HEIGHT * N.LATIN_SIZE_BAND[1])
 
 
+def test_a_small_letter_written_large_stays_smaller_than_its_capital() -> None:
+    # A writer's x-height letters are 40 px, capitals 60 px; this 'o' came out 58 px and this 'O' 54 px.
+    glyphs = {ord(c): latin((60, BASE - 60, 120, BASE)) for c in "HEFLT"}
+    glyphs |= {ord(c): latin((60, BASE - 40, 100, BASE)) for c in "xnuaem"}
+    glyphs[ord("o")] = latin((60, BASE - 58, 118, BASE))
+    glyphs[ord("O")] = latin((60, BASE - 54, 114, BASE))
+    placements, _ = N.place_latin(glyphs, baseline=0.7)
+    small = font_box(glyphs[ord("o")], placements[ord("o")])[3]
+    capital = font_box(glyphs[ord("O")], placements[ord("O")])[3]
+    assert small <= 0.8 * capital
+
+
 def test_without_capitals_the_x_height_sets_the_scale() -> None:
     glyphs = {ord(c): latin((60, BASE - 50, 110, BASE)) for c in "xnou"}
     placements, _ = N.place_latin(glyphs, baseline=0.7)

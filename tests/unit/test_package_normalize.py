@@ -163,6 +163,15 @@ def test_a_small_letter_written_large_stays_smaller_than_its_capital() -> None:
     assert small <= 0.8 * capital
 
 
+def test_a_short_t_keeps_its_written_height() -> None:
+    glyphs = {ord(c): latin((60, BASE - 60, 120, BASE)) for c in "HEFL"}
+    glyphs |= {ord(c): latin((60, BASE - 64, 100, BASE)) for c in "bdhkl"}
+    glyphs[ord("t")] = latin((60, BASE - 50, 100, BASE))  # between the x-height and the ascenders
+    placements, _ = N.place_latin(glyphs, baseline=0.7)
+    t_top = font_box(glyphs[ord("t")], placements[ord("t")])[3]
+    assert t_top == pytest.approx(N.CAP_HEIGHT * 50 / 60)
+
+
 def test_without_capitals_the_x_height_sets_the_scale() -> None:
     glyphs = {ord(c): latin((60, BASE - 50, 110, BASE)) for c in "xnou"}
     placements, _ = N.place_latin(glyphs, baseline=0.7)

@@ -1,0 +1,150 @@
+"""Fine-tuning variants scored on a writer read from photos: which loss and which kept step make the font.
+
+The writer is a `geulssi extract` output directory (the demo's photos give Nanum Pen Script as simulated
+handwriting); the font it was written in is the truth. Each variant fine-tunes the v4 generator on the
+extracted glyphs at the product's defaults, except for what it names, then draws 200 random KS X 1001
+syllables that are not on the template and scores them as `models.evaluate` does (SSIM, L1, ink IoU,
+broken share). It also writes hard.png, the demo's blotted syllables, per variant. Session 8's table is
+in docs/QUALITY.md, "Which fine-tuning step to keep".
+
+    geulssi extract --out /tmp/ex var/artifacts/fonts/<demo font>/pages/*.jpg
+    python -m bench.finetune_variants --glyphs /tmp/ex/glyphs \
+        --font /usr/share/fonts/truetype/nanum/NanumPen.ttf --variant ssim-check --out /tmp/variants
+
+Variants: product (ink-weighted L1, the held-back check keeps the step with the lowest training loss);
+shift4 / shift4-plain / shift4-ink1 (the loss takes the best of target shifts of up to 4 px, with the
+product's ink weight, none, or 1); ssim-check (the check keeps the step with the best held-back SSIM);
+seed-mix (no fine-tuning: the pretrained generator in the writer's seed styles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import models
+import models.finetune as finetuning
+from models import checkpoints, glyph_space, hangul, readability
+from models.evaluate import HARD, template_syllables
+from models.fonts import FontFace, render_set
+from models.generate import draw
+from models.glyph_files import read_glyph_dir
+from models.metrics import mean_scores, ssim
+from models.repair import seed_style
+from models.tensors import to_images
+
+Loss = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
+DEMO_BLOTS = "입술특별필않헌쥐퀴바타끼람"
+
+
+def shift_tolerant(shift: int, ink_weight: float | None) -> Loss:
+    """The ink-weighted L1 against the best of the target's shifts by up to `shift` px (steps of 2)."""
+
+    def loss(fake: torch.Tensor, target: torch.Tensor, product_weight: float) -> torch.Tensor:
+        weight_of_ink = product_weight if ink_weight is None else ink_weight
+        padded, size = F.pad(target, (shift,) * 4, value=-1.0), target.shape[-1]
+        best = None
+        for dy in range(0, 2 * shift + 1, 2):
+            for dx in range(0, 2 * shift + 1, 2):
+                moved = padded[..., dy : dy + size, dx : dx + size]
+                weight = 1.0 + weight_of_ink * (moved > 0).to(fake.dtype)
+                per = (weight * (fake - moved).abs()).flatten(1).sum(1) / weight.flatten(1).sum(1)
+                best = per if best is None else torch.minimum(best, per)
+        assert best is not None
+        return best.mean()
+
+    return loss
+
+
+def ssim_check(self: finetuning.HeldBackCheck, step: int) -> None:
+    """HeldBackCheck.check scoring by mean SSIM of the held-back drawings instead of the training loss."""
+    if not self.active:
+        return
+    with torch.no_grad():
+        drawn = self.model.decode(self.model.encode(self.source), self.model.styles(self.style), self.jamo)
+    pairs = zip(to_images(drawn), to_images(self.target), strict=True)
+    score = float(np.mean([ssim(a, b) for a, b in pairs]))
+    if -score < self.best_loss:
+        self.best_loss, self.best_step = -score, step
+        self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+
+LOSSES: dict[str, Loss] = {
+    "shift4": shift_tolerant(4, None),
+    "shift4-plain": shift_tolerant(4, 0.0),
+    "shift4-ink1": shift_tolerant(4, 1.0),
+}
+VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix")
+
+
+def truth_set(font: Path, count: int) -> tuple[list[int], np.ndarray]:
+    """`count` random non-template KS X 1001 syllables (seed 0) and their canonical true glyphs."""
+    face = FontFace(font.stem, font)
+    template = template_syllables()
+    scale = glyph_space.writer_scale(render_set(face, template).values())
+    others = [cp for cp in hangul.ksx1001_syllables() if cp not in set(template)]
+    chosen = sorted(np.random.default_rng(0).choice(others, count, replace=False).tolist())
+    rendered = render_set(face, chosen)
+    cps = [cp for cp in chosen if cp in rendered]
+    return cps, np.stack([glyph_space.to_canonical(rendered[cp], scale) for cp in cps])
+
+
+def run(
+    variant: str, glyph_dir: Path, font: Path, out: Path, weights: Path, seed: int = 0
+) -> dict[str, object]:
+    """Fine-tune (or not) as `variant` says, score it, write its hard.png; return the row."""
+    start = time.monotonic()
+    folder = out / f"{variant}-seed{seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+    cps, truth = truth_set(font, 200)
+    if variant in LOSSES:
+        finetuning.ink_weighted_l1 = LOSSES[variant]  # type: ignore[assignment]
+    if variant == "ssim-check":
+        finetuning.HeldBackCheck.check = ssim_check  # type: ignore[method-assign]
+    steps = 1 if variant == "seed-mix" else finetuning.FINETUNE_STEPS  # seed-mix needs only the seeds
+    finetuning.finetune(read_glyph_dir(glyph_dir), weights, folder / "writer.pt", steps=steps, seed=seed)
+    generator, meta = checkpoints.load_generator(folder / "writer.pt")
+    style: int | torch.Tensor = 0
+    kept = meta["finetune"]["kept_step"]
+    if variant == "seed-mix":
+        writer_meta = meta
+        generator, meta = checkpoints.load_generator(weights)
+        style, kept = seed_style(generator, meta, writer_meta), 0
+    drawn = draw(generator, meta, cps, style)
+    hard = draw(generator, meta, [ord(c) for c in HARD + DEMO_BLOTS], style)
+    cv2.imwrite(str(folder / "hard.png"), np.concatenate(list(hard), axis=1))
+    broken = readability.broken_shares(truth, {variant: drawn}, cps)[variant]
+    scores = {k: round(v, 4) for k, v in mean_scores(truth, drawn).items()}
+    return {
+        "variant": variant, "seed": seed, "kept_step": kept, **scores, "broken": round(broken.share, 3),
+        "readable": broken.readable, "minutes": round((time.monotonic() - start) / 60, 1),
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--glyphs", type=Path, required=True, help="glyphs/ of a `geulssi extract` run")
+    parser.add_argument("--font", type=Path, required=True, help="the font the pages were written in")
+    parser.add_argument("--variant", choices=VARIANTS, default="product")
+    parser.add_argument("--out", type=Path, default=Path("var/finetune-variants"))
+    parser.add_argument("--seed", type=int, default=0, help="the fine-tune's seed (run-to-run spread)")
+    parser.add_argument("--weights", type=Path, default=None, help="pretrained weights (default: shipped)")
+    args = parser.parse_args(argv)
+    if not args.glyphs.is_dir() or not args.font.is_file():
+        parser.error("--glyphs must be a directory of extracted glyphs and --font a font file")
+    weights = args.weights or models.weights_path()
+    row = run(args.variant, args.glyphs, args.font, args.out, weights, args.seed)
+    print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

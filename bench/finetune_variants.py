@@ -32,8 +32,8 @@ import torch.nn.functional as F
 
 import models
 import models.finetune as finetuning
-from models import checkpoints, glyph_space, hangul, readability
-from models.evaluate import HARD, template_syllables
+from models import checkpoints, readability
+from models.evaluate import HARD, scored_truth, template_syllables
 from models.fonts import FontFace, render_set
 from models.generate import draw
 from models.glyph_files import read_glyph_dir
@@ -64,17 +64,10 @@ def shift_tolerant(shift: int, ink_weight: float | None) -> Loss:
     return loss
 
 
-def ssim_check(self: finetuning.HeldBackCheck, step: int) -> None:
-    """HeldBackCheck.check scoring by mean SSIM of the held-back drawings instead of the training loss."""
-    if not self.active:
-        return
-    with torch.no_grad():
-        drawn = self.model.decode(self.model.encode(self.source), self.model.styles(self.style), self.jamo)
+def held_back_ssim_loss(self: finetuning.HeldBackCheck, drawn: torch.Tensor) -> float:
+    """HeldBackCheck.loss as minus the mean SSIM of the held-back drawings, instead of the training loss."""
     pairs = zip(to_images(drawn), to_images(self.target), strict=True)
-    score = float(np.mean([ssim(a, b) for a, b in pairs]))
-    if -score < self.best_loss:
-        self.best_loss, self.best_step = -score, step
-        self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+    return -float(np.mean([ssim(a, b) for a, b in pairs]))
 
 
 LOSSES: dict[str, Loss] = {
@@ -88,13 +81,9 @@ VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix")
 def truth_set(font: Path, count: int) -> tuple[list[int], np.ndarray]:
     """`count` random non-template KS X 1001 syllables (seed 0) and their canonical true glyphs."""
     face = FontFace(font.stem, font)
-    template = template_syllables()
-    scale = glyph_space.writer_scale(render_set(face, template).values())
-    others = [cp for cp in hangul.ksx1001_syllables() if cp not in set(template)]
-    chosen = sorted(np.random.default_rng(0).choice(others, count, replace=False).tolist())
-    rendered = render_set(face, chosen)
-    cps = [cp for cp in chosen if cp in rendered]
-    return cps, np.stack([glyph_space.to_canonical(rendered[cp], scale) for cp in cps])
+    renders = render_set(face, template_syllables())
+    cps, truth, _ = scored_truth(face, renders, count, np.random.default_rng(0))
+    return cps, truth
 
 
 def run(
@@ -108,7 +97,7 @@ def run(
     if variant in LOSSES:
         finetuning.ink_weighted_l1 = LOSSES[variant]  # type: ignore[assignment]
     if variant == "ssim-check":
-        finetuning.HeldBackCheck.check = ssim_check  # type: ignore[method-assign]
+        finetuning.HeldBackCheck.loss = held_back_ssim_loss  # type: ignore[method-assign]
     steps = 1 if variant == "seed-mix" else finetuning.FINETUNE_STEPS  # seed-mix needs only the seeds
     finetuning.finetune(read_glyph_dir(glyph_dir), weights, folder / "writer.pt", steps=steps, seed=seed)
     generator, meta = checkpoints.load_generator(folder / "writer.pt")

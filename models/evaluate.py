@@ -90,6 +90,20 @@ def writing_boxes(renders: dict[int, np.ndarray], rng: np.random.Generator) -> d
     return boxes
 
 
+def scored_truth(
+    face: FontFace, renders: dict[int, np.ndarray], n_eval: int, rng: np.random.Generator
+) -> tuple[list[int], np.ndarray, float]:
+    """Pick `n_eval` random non-template KS X 1001 syllables the face draws; return them, their canonical
+    true glyphs and the scale, taken from the face's template `renders` as a writer's glyphs would be."""
+    template = set(template_syllables())
+    others = [cp for cp in hangul.ksx1001_syllables() if cp not in template]
+    chosen = sorted(rng.choice(others, size=min(n_eval, len(others)), replace=False).tolist())
+    truth_raw = render_set(face, chosen)
+    cps = [cp for cp in chosen if cp in truth_raw]
+    scale = glyph_space.writer_scale(renders.values())
+    return cps, np.stack([glyph_space.to_canonical(truth_raw[cp], scale) for cp in cps]), scale
+
+
 def evaluate_font(
     entry: FontEntry,
     weights: Path,
@@ -105,12 +119,7 @@ def evaluate_font(
     face = FontFace(entry.name, entry.local_path(), entry.index, entry.style_class)
     template = template_syllables()
     renders = render_set(face, template)
-    others = [cp for cp in hangul.ksx1001_syllables() if cp not in set(template)]
-    eval_cps = sorted(rng.choice(others, size=min(n_eval, len(others)), replace=False).tolist())
-    truth_raw = render_set(face, eval_cps)
-    eval_cps = [cp for cp in eval_cps if cp in truth_raw]
-    scale = glyph_space.writer_scale(renders.values())
-    truth = np.stack([glyph_space.to_canonical(truth_raw[cp], scale) for cp in eval_cps])
+    eval_cps, truth, scale = scored_truth(face, renders, n_eval, rng)
     words = readability.paragraph_words()
     extra = sorted((set(readability.paragraph_codepoints()) | {ord(c) for c in HARD}) - set(eval_cps))
     extra_truth = {cp: glyph_space.to_canonical(im, scale) for cp, im in render_set(face, extra).items()}

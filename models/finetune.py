@@ -132,11 +132,14 @@ class HeldBackCheck:
             return
         with torch.no_grad():
             feats = self.model.encode(self.source)
-            drawn = self.model.decode(feats, self.model.styles(self.style), self.jamo)
-            loss = float(ink_weighted_l1(drawn, self.target, self.ink_weight))
+            loss = self.loss(self.model.decode(feats, self.model.styles(self.style), self.jamo))
         if loss < self.best_loss:
             self.best_loss, self.best_step = loss, step
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def loss(self, drawn: torch.Tensor) -> float:
+        """Score the held-back drawings (lower is better): the training loss."""
+        return float(ink_weighted_l1(drawn, self.target, self.ink_weight))
 
     def restore_best(self) -> None:
         if self.active:

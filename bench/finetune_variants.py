@@ -2,10 +2,10 @@
 
 The writer is a `geulssi extract` output directory (the demo's photos give Nanum Pen Script as simulated
 handwriting); the font it was written in is the truth. Each variant fine-tunes the v4 generator on the
-extracted glyphs at the product's defaults, except for what it names, then draws 200 random KS X 1001
-syllables that are not on the template and scores them as `models.evaluate` does (SSIM, L1, ink IoU,
-broken share). It also writes hard.png, the demo's blotted syllables, per variant. Session 8's table is
-in docs/QUALITY.md, "Which fine-tuning step to keep".
+extracted glyphs at the product's defaults, except for what it names, then draws 200 (`--count`) random
+KS X 1001 syllables that are not on the template and scores them as `models.evaluate` does (SSIM, L1,
+ink IoU, broken share). It also writes hard.png, the demo's blotted syllables, per variant. Session 8's
+table is in docs/QUALITY.md, "Which fine-tuning step to keep".
 
     geulssi extract --out /tmp/ex var/artifacts/fonts/<demo font>/pages/*.jpg
     python -m bench.finetune_variants --glyphs /tmp/ex/glyphs \
@@ -14,7 +14,10 @@ in docs/QUALITY.md, "Which fine-tuning step to keep".
 Variants: product (ink-weighted L1, the held-back check keeps the step with the lowest training loss);
 shift4 / shift4-plain / shift4-ink1 (the loss takes the best of target shifts of up to 4 px, with the
 product's ink weight, none, or 1); ssim-check (the check keeps the step with the best held-back SSIM);
-seed-mix (no fine-tuning: the pretrained generator in the writer's seed styles).
+seed-mix (no fine-tuning: the pretrained generator in the writer's seed styles); anchor3 (the seed
+anchor at weight 3 on pooled ink, `models.finetune.SeedAnchor`); layout1.5 / layout3 (the anchor on the
+ink's layout only). Each variant's folder also gets paragraph.png, the readability paragraph set from its
+drawings, and the row its sentence CER. `--reuse` scores a folder's writer.pt again without fine-tuning.
 """
 
 from __future__ import annotations
@@ -75,7 +78,9 @@ LOSSES: dict[str, Loss] = {
     "shift4-plain": shift_tolerant(4, 0.0),
     "shift4-ink1": shift_tolerant(4, 1.0),
 }
-VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix")
+# SeedAnchor (weight, layout only): "anchor" holds ink mass too, "layout" only where the ink lies
+ANCHORS = {"anchor3": (3.0, False), "layout1.5": (1.5, True), "layout3": (3.0, True)}
+VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix", *ANCHORS)
 
 
 def truth_set(font: Path, count: int) -> tuple[list[int], np.ndarray]:
@@ -86,20 +91,35 @@ def truth_set(font: Path, count: int) -> tuple[list[int], np.ndarray]:
     return cps, truth
 
 
+def write_paragraph(path: Path, glyphs: dict[int, np.ndarray]) -> None:
+    """Write the readability paragraph set from `glyphs` as one image, lines under each other."""
+    lines = readability.set_paragraph(glyphs, readability.paragraph_words())
+    width = max(line.shape[1] for line in lines)
+    padded = [cv2.copyMakeBorder(ln, 0, 0, 0, width - ln.shape[1], cv2.BORDER_CONSTANT, value=255)
+              for ln in lines]
+    cv2.imwrite(str(path), np.vstack(padded))
+
+
 def run(
-    variant: str, glyph_dir: Path, font: Path, out: Path, weights: Path, seed: int = 0
+    variant: str, glyph_dir: Path, font: Path, out: Path, weights: Path, seed: int = 0, count: int = 200,
+    reuse: bool = False,
 ) -> dict[str, object]:
     """Fine-tune (or not) as `variant` says, score it, write its hard.png; return the row."""
     start = time.monotonic()
     folder = out / f"{variant}-seed{seed}"
     folder.mkdir(parents=True, exist_ok=True)
-    cps, truth = truth_set(font, 200)
+    cps, truth = truth_set(font, count)
     if variant in LOSSES:
         finetuning.ink_weighted_l1 = LOSSES[variant]  # type: ignore[assignment]
     if variant == "ssim-check":
         finetuning.HeldBackCheck.loss = held_back_ssim_loss  # type: ignore[method-assign]
     steps = 1 if variant == "seed-mix" else finetuning.FINETUNE_STEPS  # seed-mix needs only the seeds
-    finetuning.finetune(read_glyph_dir(glyph_dir), weights, folder / "writer.pt", steps=steps, seed=seed)
+    anchor, layout_only = ANCHORS.get(variant, (finetuning.ANCHOR_WEIGHT, True))
+    if not (reuse and (folder / "writer.pt").is_file()):
+        finetuning.finetune(
+            read_glyph_dir(glyph_dir), weights, folder / "writer.pt", steps=steps, seed=seed,
+            anchor=anchor, anchor_layout_only=layout_only,
+        )  # fmt: skip
     generator, meta = checkpoints.load_generator(folder / "writer.pt")
     style: int | torch.Tensor = 0
     kept = meta["finetune"]["kept_step"]
@@ -110,11 +130,16 @@ def run(
     drawn = draw(generator, meta, cps, style)
     hard = draw(generator, meta, [ord(c) for c in HARD + DEMO_BLOTS], style)
     cv2.imwrite(str(folder / "hard.png"), np.concatenate(list(hard), axis=1))
+    para_cps = readability.paragraph_codepoints()
+    paragraph = dict(zip(para_cps, draw(generator, meta, para_cps, style), strict=True))
+    write_paragraph(folder / "paragraph.png", paragraph)
+    sentence_cer = readability.sentence_cers({variant: paragraph})[variant][0]
     broken = readability.broken_shares(truth, {variant: drawn}, cps)[variant]
     scores = {k: round(v, 4) for k, v in mean_scores(truth, drawn).items()}
     return {
         "variant": variant, "seed": seed, "kept_step": kept, **scores, "broken": round(broken.share, 3),
-        "readable": broken.readable, "minutes": round((time.monotonic() - start) / 60, 1),
+        "readable": broken.readable, "sentence_cer": round(sentence_cer, 3),
+        "minutes": round((time.monotonic() - start) / 60, 1),
     }  # fmt: skip
 
 
@@ -125,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", choices=VARIANTS, default="product")
     parser.add_argument("--out", type=Path, default=Path("var/finetune-variants"))
     parser.add_argument("--seed", type=int, default=0, help="the fine-tune's seed (run-to-run spread)")
+    parser.add_argument("--reuse", action="store_true", help="score a writer.pt already in --out again")
+    parser.add_argument("--count", type=int, default=200, help="unseen syllables scored")
     parser.add_argument("--weights", type=Path, default=None, help="pretrained weights (default: shipped)")
     args = parser.parse_args(argv)
     if not args.glyphs.is_dir() or not args.font.is_file():
         parser.error("--glyphs must be a directory of extracted glyphs and --font a font file")
     weights = args.weights or models.weights_path()
-    row = run(args.variant, args.glyphs, args.font, args.out, weights, args.seed)
+    row = run(args.variant, args.glyphs, args.font, args.out, weights, args.seed, args.count, args.reuse)
     print(json.dumps(row, ensure_ascii=False))
     return 0
 

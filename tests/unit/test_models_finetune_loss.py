@@ -1,4 +1,4 @@
-"""Fine-tuning loss: plain L1 without ink weight; with it, a missing stroke costs more than an extra one."""
+"""Fine-tuning loss: ink-weighted L1, the held-back check and the seed anchor."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.finetune import HeldBackCheck, ink_weighted_l1, split_held_back
+import models
+from models import checkpoints, hangul
+from models.finetune import (
+    ANCHOR_POOL,
+    HeldBackCheck,
+    SeedAnchor,
+    ink_layout,
+    ink_weighted_l1,
+    layout_distance,
+    split_held_back,
+)
 from models.networks import Generator
 
 
@@ -59,3 +69,47 @@ def test_the_held_back_check_keeps_the_best_weights_it_saw() -> None:
     assert check.best_step == 0
     check.restore_best()
     assert all(torch.equal(v, good[k]) for k, v in model.state_dict().items())
+
+
+def tiny_anchor(weight: float, written: list[int]) -> SeedAnchor:
+    torch.manual_seed(0)
+    model = Generator(32, ngf=8, n_styles=1, style_dim=16, jamo_dim=4)
+    meta = checkpoints.load_generator(models.weights_path())[1]  # for its source font only
+    return SeedAnchor(model, meta, written, weight, batch=8, rng=np.random.default_rng(0), device="cpu")
+
+
+def test_the_seed_anchor_costs_nothing_until_the_decoder_moves() -> None:
+    anchor = tiny_anchor(3.0, written=[])
+    unmoved = torch.as_tensor(anchor.loss(np.random.default_rng(1))).item()
+    assert unmoved < 1e-6  # the decoder still draws what the anchor was made from
+    with torch.no_grad():
+        for p in anchor.model.ups.parameters():
+            p.add_(torch.randn_like(p) * 0.5)
+    moved = anchor.loss(np.random.default_rng(1))
+    assert isinstance(moved, torch.Tensor) and moved.requires_grad and moved.item() > 0.01
+
+
+def test_the_seed_anchor_draws_only_unwritten_syllables_and_can_be_off() -> None:
+    written = hangul.all_syllables()[:5000]
+    anchor = tiny_anchor(1.0, written)
+    assert len(anchor.cps) == ANCHOR_POOL and not set(anchor.cps) & set(written)
+    off = tiny_anchor(0.0, written)
+    assert not off.active and off.loss(np.random.default_rng(1)) == 0.0
+
+
+def test_the_layout_distance_weighs_where_ink_lies_not_how_heavy_it_is() -> None:
+    def bar(rows: slice, cols: slice) -> torch.Tensor:
+        drawing = -torch.ones(1, 1, 32, 32)
+        drawing[..., rows, cols] = 1.0
+        return drawing
+
+    thin = bar(slice(8, 24), slice(14, 16))
+    heavy = bar(slice(8, 24), slice(12, 18))  # the same stroke, three times the weight
+    moved = bar(slice(8, 24), slice(24, 26))  # the same stroke elsewhere
+    assert layout_distance(thin, ink_layout(thin)).item() < 1e-6
+    to_heavy = layout_distance(heavy, ink_layout(thin)).item()
+    to_moved = layout_distance(moved, ink_layout(thin)).item()
+    assert to_heavy < 0.35 < 0.9 < to_moved
+    pooled_heavy = (F.avg_pool2d(heavy, 4) - F.avg_pool2d(thin, 4)).abs().mean().item()
+    pooled_moved = (F.avg_pool2d(moved, 4) - F.avg_pool2d(thin, 4)).abs().mean().item()
+    assert pooled_heavy >= pooled_moved  # pooled ink alone counts the extra weight as much as a move

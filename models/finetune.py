@@ -24,7 +24,9 @@ MIN_HANGUL = 10  # fewer written syllables than this cannot pin down a style
 # the written syllables held back to pick the step beat a plain 400 and a plain 1000 on both fonts.
 FINETUNE_STEPS = 800
 HELD_BACK = 0.1
-ANCHOR_WEIGHT = 0.0  # see SeedAnchor
+# Off: the seed anchor (SeedAnchor) helps hands the seed styles already draw and holds back those they do
+# not (docs/QUALITY.md, "Holding the fine-tune to the seed drawing"); bench.finetune_variants tries it.
+ANCHOR_WEIGHT = 0.0
 
 
 class TooFewGlyphsError(ValueError):
@@ -132,7 +134,8 @@ class SeedAnchor:
     at a quarter of the resolution, not how heavy it is, so a writer's stroke weight is still learned.
     Otherwise it is the L1 of the drawings average-pooled ANCHOR_BLUR times, which also holds the weight
     to the seeds'. Without an anchor, 200 written syllables teach the decoder the writer's strokes and, on
-    the other 10,972, let dense syllables run together.
+    the other 10,972, let dense syllables run together; with one, the writer's layout is held to the
+    seeds' too, so it is off by default (ANCHOR_WEIGHT).
     """
 
     def __init__(self, model: Generator, meta: dict[str, Any], written: list[int], weight: float, batch: int,

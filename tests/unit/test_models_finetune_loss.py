@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -71,15 +72,17 @@ def test_the_held_back_check_keeps_the_best_weights_it_saw() -> None:
     assert all(torch.equal(v, good[k]) for k, v in model.state_dict().items())
 
 
-def tiny_anchor(weight: float, written: list[int]) -> SeedAnchor:
+def tiny_anchor(weight: float, written: list[int], layout_only: bool = True) -> SeedAnchor:
     torch.manual_seed(0)
     model = Generator(32, ngf=8, n_styles=1, style_dim=16, jamo_dim=4)
     meta = checkpoints.load_generator(models.weights_path())[1]  # for its source font only
-    return SeedAnchor(model, meta, written, weight, batch=8, rng=np.random.default_rng(0), device="cpu")
+    rng = np.random.default_rng(0)
+    return SeedAnchor(model, meta, written, weight, batch=8, rng=rng, device="cpu", layout_only=layout_only)
 
 
-def test_the_seed_anchor_costs_nothing_until_the_decoder_moves() -> None:
-    anchor = tiny_anchor(3.0, written=[])
+@pytest.mark.parametrize("layout_only", [True, False])
+def test_the_seed_anchor_costs_nothing_until_the_decoder_moves(layout_only: bool) -> None:
+    anchor = tiny_anchor(3.0, written=[], layout_only=layout_only)
     unmoved = torch.as_tensor(anchor.loss(np.random.default_rng(1))).item()
     assert unmoved < 1e-6  # the decoder still draws what the anchor was made from
     with torch.no_grad():

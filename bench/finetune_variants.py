@@ -5,7 +5,8 @@ handwriting); the font it was written in is the truth. Each variant fine-tunes t
 extracted glyphs at the product's defaults, except for what it names, then draws 200 (`--count`) random
 KS X 1001 syllables that are not on the template and scores them as `models.evaluate` does (SSIM, L1,
 ink IoU, broken share). It also writes hard.png, the demo's blotted syllables, per variant. Session 8's
-table is in docs/QUALITY.md, "Which fine-tuning step to keep".
+table is in docs/QUALITY.md, "Which fine-tuning step to keep"; session 9's (the anchors, four writers) in
+"Holding the fine-tune to the seed drawing".
 
     geulssi extract --out /tmp/ex var/artifacts/fonts/<demo font>/pages/*.jpg
     python -m bench.finetune_variants --glyphs /tmp/ex/glyphs \

@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.glyphs.is_dir() or not args.font.is_file():
         parser.error("--glyphs must be a directory of extracted glyphs and --font a font file")
+    if args.count < 1:
+        parser.error("--count must be at least 1")
     weights = args.weights or models.weights_path()
     row = run(args.variant, args.glyphs, args.font, args.out, weights, args.seed, args.count, args.reuse)
     print(json.dumps(row, ensure_ascii=False))

@@ -15,7 +15,8 @@ table is in docs/QUALITY.md, "Which fine-tuning step to keep"; session 9's (the 
 Variants: product (ink-weighted L1, the held-back check keeps the step with the lowest training loss);
 shift4 / shift4-plain / shift4-ink1 (the loss takes the best of target shifts of up to 4 px, with the
 product's ink weight, none, or 1); ssim-check (the check keeps the step with the best held-back SSIM);
-seed-mix (no fine-tuning: the pretrained generator in the writer's seed styles); anchor3 (the seed
+seed-mix (no fine-tuning: the pretrained generator in the writer's seed styles; its row also gives the
+seed mix's SSIM on the writer's held-back and all written syllables, see `seed_fit`); anchor3 (the seed
 anchor at weight 3 on pooled ink, `models.finetune.SeedAnchor`); layout1.5 / layout3 (the anchor on the
 ink's layout only). Each variant's folder also gets paragraph.png, the readability paragraph set from its
 drawings, and the row its sentence CER. `--reuse` scores a folder's writer.pt again without fine-tuning.
@@ -101,6 +102,20 @@ def write_paragraph(path: Path, glyphs: dict[int, np.ndarray]) -> None:
     cv2.imwrite(str(path), np.vstack(padded))
 
 
+def seed_fit(
+    glyph_dir: Path, generator: torch.nn.Module, meta: dict, style: torch.Tensor, seed: int
+) -> dict[str, float]:
+    """How well the seed mix draws the writer's own syllables: mean SSIM on the ones fine-tuning with
+    `seed` holds back (what its check sees at step 0) and on all of them."""
+    written, _ = finetuning.canonical_writer_glyphs(read_glyph_dir(glyph_dir))
+    cps = sorted(written)
+    _, held = finetuning.split_held_back(len(cps), finetuning.HELD_BACK, np.random.default_rng(seed))
+    drawn = draw(generator, meta, cps, style)
+    scores = [ssim(drawn[i], written[cp]) for i, cp in enumerate(cps)]
+    return {"held_back_ssim": round(float(np.mean([scores[i] for i in held])), 4),
+            "written_ssim": round(float(np.mean(scores)), 4)}  # fmt: skip
+
+
 def run(
     variant: str, glyph_dir: Path, font: Path, out: Path, weights: Path, seed: int = 0, count: int = 200,
     reuse: bool = False,
@@ -124,10 +139,12 @@ def run(
     generator, meta = checkpoints.load_generator(folder / "writer.pt")
     style: int | torch.Tensor = 0
     kept = meta["finetune"]["kept_step"]
+    fit: dict[str, float] = {}
     if variant == "seed-mix":
         writer_meta = meta
         generator, meta = checkpoints.load_generator(weights)
         style, kept = seed_style(generator, meta, writer_meta), 0
+        fit = seed_fit(glyph_dir, generator, meta, style, seed)
     drawn = draw(generator, meta, cps, style)
     hard = draw(generator, meta, [ord(c) for c in HARD + DEMO_BLOTS], style)
     cv2.imwrite(str(folder / "hard.png"), np.concatenate(list(hard), axis=1))
@@ -139,7 +156,7 @@ def run(
     scores = {k: round(v, 4) for k, v in mean_scores(truth, drawn).items()}
     return {
         "variant": variant, "seed": seed, "kept_step": kept, **scores, "broken": round(broken.share, 3),
-        "readable": broken.readable, "sentence_cer": round(sentence_cer, 3),
+        "readable": broken.readable, "sentence_cer": round(sentence_cer, 3), **fit,
         "minutes": round((time.monotonic() - start) / 60, 1),
     }  # fmt: skip
 

@@ -6,20 +6,24 @@ extracted glyphs at the product's defaults, except for what it names, then draws
 KS X 1001 syllables that are not on the template and scores them as `models.evaluate` does (SSIM, L1,
 ink IoU, broken share). It also writes hard.png, the demo's blotted syllables, per variant. Session 8's
 table is in docs/QUALITY.md, "Which fine-tuning step to keep"; session 9's (the anchors, four writers) in
-"Holding the fine-tune to the seed drawing".
+"Holding the fine-tune to the seed drawing"; session 10's (the ink mass gap, six writers) in
+"Charging for ink".
 
     geulssi extract --out /tmp/ex var/artifacts/fonts/<demo font>/pages/*.jpg
     python -m bench.finetune_variants --glyphs /tmp/ex/glyphs \
         --font /usr/share/fonts/truetype/nanum/NanumPen.ttf --variant ssim-check --out /tmp/variants
 
-Variants: product (ink-weighted L1, the held-back check keeps the step with the lowest training loss);
-shift4 / shift4-plain / shift4-ink1 (the loss takes the best of target shifts of up to 4 px, with the
-product's ink weight, none, or 1); ssim-check (the check keeps the step with the best held-back SSIM);
-seed-mix (no fine-tuning: the pretrained generator in the writer's seed styles; its row also gives the
-seed mix's SSIM on the writer's held-back and all written syllables, see `seed_fit`); anchor3 (the seed
-anchor at weight 3 on pooled ink, `models.finetune.SeedAnchor`); layout1.5 / layout3 (the anchor on the
-ink's layout only). Each variant's folder also gets paragraph.png, the readability paragraph set from its
-drawings, and the row its sentence CER. `--reuse` scores a folder's writer.pt again without fine-tuning.
+Variants: product (ink-weighted L1 plus the ink mass gap, the held-back check keeps the step with the
+lowest training loss); mass0 / mass1 / mass2 / mass5 (the ink mass gap, `models.finetune.ink_mass_gap`,
+at that weight; the product uses 2 since session 10, so mass0 is the product before it); mass2-ink1 (the
+mass gap at 2 with ink weight 1 instead of 4); shift4 /
+shift4-plain / shift4-ink1 (the loss takes the best of target shifts of up to 4 px, with the product's ink
+weight, none, or 1); ssim-check (the check keeps the step with the best held-back SSIM); seed-mix (no
+fine-tuning: the pretrained generator in the writer's seed styles; its row also gives the seed mix's SSIM
+on the writer's held-back and all written syllables, see `seed_fit`); anchor3 (the seed anchor at weight 3
+on pooled ink, `models.finetune.SeedAnchor`); layout1.5 / layout3 (the anchor on the ink's layout only).
+Each variant's folder also gets paragraph.png, the readability paragraph set from its drawings, and the
+row its sentence CER. `--reuse` scores a folder's writer.pt again without fine-tuning.
 """
 
 from __future__ import annotations
@@ -82,7 +86,9 @@ LOSSES: dict[str, Loss] = {
 }
 # SeedAnchor (weight, layout only): "anchor" holds ink mass too, "layout" only where the ink lies
 ANCHORS = {"anchor3": (3.0, False), "layout1.5": (1.5, True), "layout3": (3.0, True)}
-VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix", *ANCHORS)
+MASSES = {"mass0": 0.0, "mass1": 1.0, "mass2": 2.0, "mass5": 5.0}
+INK_WEIGHTS = {"mass2-ink1": 1.0}  # the ink mass gap at 2 with a lighter ink weight (the product: 4)
+VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix", *ANCHORS, *MASSES, *INK_WEIGHTS)
 
 
 def truth_set(font: Path, count: int) -> tuple[list[int], np.ndarray]:
@@ -131,10 +137,12 @@ def run(
         finetuning.HeldBackCheck.loss = held_back_ssim_loss  # type: ignore[method-assign]
     steps = 1 if variant == "seed-mix" else finetuning.FINETUNE_STEPS  # seed-mix needs only the seeds
     anchor, layout_only = ANCHORS.get(variant, (finetuning.ANCHOR_WEIGHT, True))
+    ink_weight = {"ink_weight": INK_WEIGHTS[variant]} if variant in INK_WEIGHTS else {}
     if not (reuse and (folder / "writer.pt").is_file()):
         finetuning.finetune(
             read_glyph_dir(glyph_dir), weights, folder / "writer.pt", steps=steps, seed=seed,
             anchor=anchor, anchor_layout_only=layout_only,
+            mass_weight=MASSES.get(variant, finetuning.MASS_WEIGHT), **ink_weight,
         )  # fmt: skip
     generator, meta = checkpoints.load_generator(folder / "writer.pt")
     style: int | torch.Tensor = 0

@@ -27,6 +27,10 @@ HELD_BACK = 0.1
 # Off: the seed anchor (SeedAnchor) helps hands the seed styles already draw and holds back those they do
 # not (docs/QUALITY.md, "Holding the fine-tune to the seed drawing"); bench.finetune_variants tries it.
 ANCHOR_WEIGHT = 0.0
+# The weight of `ink_mass_gap` in the fine-tuning loss. Chosen on photo writers made from pretraining fonts
+# (docs/QUALITY.md, "Charging for ink"): 2 beat 0 on all five and 5 on both it was tried on (1 was as close
+# as noise); without it the first steps thicken every stroke and dense syllables close into blots.
+MASS_WEIGHT = 2.0
 
 
 class TooFewGlyphsError(ValueError):
@@ -107,6 +111,17 @@ def ink_weighted_l1(fake: torch.Tensor, target: torch.Tensor, ink_weight: float)
     return (weight * (fake - target).abs()).sum() / weight.sum()
 
 
+def ink_mass_gap(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of |ink drawn - ink written| per glyph, ink being the mean darkness (0-1).
+
+    The ink-weighted L1 is cheapest with ink wherever a stroke might be, so the first fine-tuning steps
+    thicken every stroke and dense syllables close into blots. Charging for each glyph's ink beyond (or
+    short of) the writer's leaves the model one way to lower the L1: move the strokes.
+    """
+    drawn, written = (fake + 1).mean(dim=(1, 2, 3)) / 2, (target + 1).mean(dim=(1, 2, 3)) / 2
+    return (drawn - written).abs().mean()
+
+
 CHECK_EVERY = 50  # steps between draws of the held-back syllables
 ANCHOR_POOL = 256  # unwritten syllables the seed anchor draws from
 ANCHOR_BLUR = 4  # the anchor compares drawings pooled this many times smaller: layout, not stroke detail
@@ -181,8 +196,9 @@ class HeldBackCheck:
     """Scores the model on held-back written syllables and keeps the decoder and style that scored best."""
 
     def __init__(self, model: Generator, source: np.ndarray, target: np.ndarray, jamo: np.ndarray,
-                 ink_weight: float, device: str) -> None:
+                 ink_weight: float, device: str, mass_weight: float = 0.0) -> None:
         self.model, self.ink_weight, self.active = model, ink_weight, len(source) > 0
+        self.mass_weight = mass_weight
         self.source, self.target = to_tensor(source).to(device), to_tensor(target).to(device)
         self.jamo = torch.from_numpy(jamo).to(device) if model.jamo is not None else None
         self.style = torch.zeros(len(source), dtype=torch.long, device=device)
@@ -201,7 +217,10 @@ class HeldBackCheck:
 
     def loss(self, drawn: torch.Tensor) -> float:
         """Score the held-back drawings (lower is better): the training loss."""
-        return float(ink_weighted_l1(drawn, self.target, self.ink_weight))
+        loss = ink_weighted_l1(drawn, self.target, self.ink_weight)
+        if self.mass_weight:
+            loss = loss + self.mass_weight * ink_mass_gap(drawn, self.target)
+        return float(loss)
 
     def restore_best(self) -> None:
         if self.active:
@@ -223,13 +242,15 @@ def finetune(
     held_back: float = HELD_BACK,
     anchor: float = ANCHOR_WEIGHT,
     anchor_layout_only: bool = True,
+    mass_weight: float = MASS_WEIGHT,
 ) -> FinetuneResult:
     """Fine-tune the generator at `base_weights` on a writer's glyphs; write and describe `out_checkpoint`.
 
     `glyphs` maps codepoints to writing-box images as produced by extraction (grayscale, white paper).
     The encoder stays frozen (it only has to read the source font); the decoder and a new style
     embedding, initialised as a mix of the most similar pretraining styles, learn the writer's hand, under
-    an L1 loss that weighs the writer's ink `1 + ink_weight` times (see `ink_weighted_l1`).
+    an L1 loss that weighs the writer's ink `1 + ink_weight` times (see `ink_weighted_l1`), plus
+    `mass_weight` times each glyph's ink beyond or short of the written glyph's (see `ink_mass_gap`).
     With `held_back` > 0 that share of the written syllables is not trained on but drawn every CHECK_EVERY
     steps (and before the first), and the decoder and style at the lowest loss on them are kept: a writer
     whose hand the seed styles already match is not fine-tuned away from it, one who needs every step
@@ -274,7 +295,9 @@ def finetune(
     style0 = torch.zeros(batch, dtype=torch.long, device=device)
     final_l1 = float("nan")
     trained, check = split_held_back(len(cps), held_back, rng)
-    held = HeldBackCheck(model, source_np[check], target_np[check], jamo_np[check], ink_weight, device)
+    held = HeldBackCheck(
+        model, source_np[check], target_np[check], jamo_np[check], ink_weight, device, mass_weight
+    )
     held.check(0)
     seed_anchor = SeedAnchor(model, meta, cps, anchor, max(1, batch // 2), rng, device, anchor_layout_only)
     for step in range(steps):
@@ -285,8 +308,11 @@ def finetune(
         with torch.no_grad():
             feats = model.encode(src_t)
         jamo = torch.from_numpy(jamo_np[pick]).to(device) if model.jamo is not None else None
-        l1 = ink_weighted_l1(model.decode(feats, model.styles(style0), jamo), tgt_t, ink_weight)
+        fake = model.decode(feats, model.styles(style0), jamo)
+        l1 = ink_weighted_l1(fake, tgt_t, ink_weight)
         loss = l1 + seed_anchor.loss(rng)
+        if mass_weight:
+            loss = loss + mass_weight * ink_mass_gap(fake, tgt_t)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -317,6 +343,7 @@ def finetune(
                 "kept_step": held.best_step if held.active else steps,
                 "held_back": len(check),
                 "anchor": anchor,
+                "mass_weight": mass_weight,
                 "batch": batch,
                 "lr": lr,
                 "glyphs": len(cps),

@@ -12,7 +12,7 @@ import torch
 
 from models import fontset, glyph_space, hangul
 from models.checkpoints import load_generator
-from models.finetune import TooFewGlyphsError, finetune
+from models.finetune import MASS_WEIGHT, TooFewGlyphsError, finetune
 from models.fonts import render_set
 from models.fontset import quick_glyphset
 from models.generate import generate
@@ -118,6 +118,7 @@ def test_finetune_then_generate_subset(base_weights: Path, writer_dir: Path, tmp
     assert len(result.seeds) == 3 and abs(sum(w for _, w in result.seeds) - 1) < 1e-6
     generator, meta = load_generator(result.checkpoint)
     assert generator.styles.num_embeddings == 1 and meta["writer_scale"] > 0
+    assert MASS_WEIGHT > 0 and meta["finetune"]["mass_weight"] == MASS_WEIGHT  # the ink charge is on
 
     wanted = [*hangul.all_syllables()[:150], min(c for c in glyphs if hangul.is_syllable(c))]
     out = generate(result.checkpoint, tmp_path / "glyphs", written=glyphs, codepoints=wanted)

@@ -1,4 +1,4 @@
-"""Fine-tuning loss: ink-weighted L1, the held-back check and the seed anchor."""
+"""Fine-tuning loss: ink-weighted L1, the ink mass gap, the held-back check and the seed anchor."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from models.finetune import (
     HeldBackCheck,
     SeedAnchor,
     ink_layout,
+    ink_mass_gap,
     ink_weighted_l1,
     layout_distance,
     split_held_back,
@@ -43,6 +44,27 @@ def test_a_missing_stroke_pixel_costs_more_than_an_extra_one() -> None:
     ratio = ink_weighted_l1(missing, target, 4.0) / ink_weighted_l1(extra, target, 4.0)
     assert torch.isclose(ratio, torch.tensor(5.0))
     assert ink_weighted_l1(target, target, 4.0) == 0
+
+
+def test_the_ink_mass_gap_charges_for_heavier_strokes_not_for_moved_ones() -> None:
+    target = glyph_with_stroke()  # 4 ink pixels of 64
+    moved = -torch.ones_like(target)
+    moved[..., 6, 1:5] = 1.0  # the same stroke elsewhere
+    heavy = target.clone()
+    heavy[..., 4, 2:6] = 1.0  # the stroke twice as thick
+    assert ink_mass_gap(moved, target) == 0
+    assert torch.isclose(ink_mass_gap(heavy, target), torch.tensor(4 / 64))
+    assert torch.isclose(ink_mass_gap(target, heavy), torch.tensor(4 / 64))  # short of ink costs too
+    # The ink-weighted L1 prefers the heavy stroke to the moved one; the gap is what tells them apart.
+    assert ink_weighted_l1(heavy, target, 4.0) < ink_weighted_l1(moved, target, 4.0)
+
+
+def test_the_ink_mass_gap_is_per_glyph_not_per_batch() -> None:
+    target = torch.cat([glyph_with_stroke(), glyph_with_stroke()])
+    swapped = target.clone()
+    swapped[0] = -1.0  # the first glyph loses its stroke ...
+    swapped[1, :, 5, 2:6] = 1.0  # ... and the second gains one: the batch's ink is unchanged
+    assert torch.isclose(ink_mass_gap(swapped, target), torch.tensor(4 / 64))
 
 
 def test_held_back_syllables_are_never_trained_on() -> None:

@@ -28,8 +28,8 @@ HELD_BACK = 0.1
 # not (docs/QUALITY.md, "Holding the fine-tune to the seed drawing"); bench.finetune_variants tries it.
 ANCHOR_WEIGHT = 0.0
 # The weight of `ink_mass_gap` in the fine-tuning loss. Chosen on photo writers made from pretraining fonts
-# (docs/QUALITY.md, "Charging for ink"): 2 beat 0 on all five and 5 on both it was tried on (1 was as close
-# as noise); without it the first steps thicken every stroke and dense syllables close into blots.
+# (docs/QUALITY.md, "Charging for ink"): 2 beat 0 on SSIM on all five and 5 on both it was tried on (1 was
+# within noise); without it the first steps thicken every stroke and dense syllables close into blots.
 MASS_WEIGHT = 2.0
 
 

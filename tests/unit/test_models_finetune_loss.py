@@ -67,6 +67,19 @@ def test_the_ink_mass_gap_is_per_glyph_not_per_batch() -> None:
     assert torch.isclose(ink_mass_gap(swapped, target), torch.tensor(4 / 64))
 
 
+def test_the_held_back_check_charges_for_ink_as_training_does() -> None:
+    model = Generator(32, ngf=8, n_styles=1, style_dim=16)
+    target = np.full((2, 32, 32), 255, np.uint8)
+    target[:, 8:24, 14:18] = 0
+    heavy = -torch.ones(2, 1, 32, 32)
+    heavy[..., 8:24, 12:20] = 1.0  # the written stroke, twice as wide
+    plain = HeldBackCheck(model, target, target, np.zeros((2, 3), np.int64), 4.0, "cpu")
+    charged = HeldBackCheck(model, target, target, np.zeros((2, 3), np.int64), 4.0, "cpu", mass_weight=2.0)
+    gap = float(ink_mass_gap(heavy, plain.target))
+    assert gap > 0.05
+    assert charged.loss(heavy) == pytest.approx(plain.loss(heavy) + 2.0 * gap)
+
+
 def test_held_back_syllables_are_never_trained_on() -> None:
     trained, held = split_held_back(200, 0.1, np.random.default_rng(0))
     assert len(held) == 20 and len(trained) == 180

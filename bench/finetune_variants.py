@@ -4,7 +4,8 @@ The writer is a `geulssi extract` output directory (the demo's photos give Nanum
 handwriting); the font it was written in is the truth. Each variant fine-tunes the v4 generator on the
 extracted glyphs at the product's defaults, except for what it names, then draws 200 (`--count`) random
 KS X 1001 syllables that are not on the template and scores them as `models.evaluate` does (SSIM, L1,
-ink IoU, broken share). It also writes hard.png, the demo's blotted syllables, per variant. Session 8's
+ink IoU, broken share), plus the share of those with a ㅇ or ㅎ that are drawn a hole short
+(`models.counters`). It also writes hard.png, the demo's blotted syllables, per variant. Session 8's
 table is in docs/QUALITY.md, "Which fine-tuning step to keep"; session 9's (the anchors, four writers) in
 "Holding the fine-tune to the seed drawing"; session 10's (the ink mass gap, six writers) in
 "Charging for ink".
@@ -41,7 +42,7 @@ import torch.nn.functional as F
 
 import models
 import models.finetune as finetuning
-from models import checkpoints, readability
+from models import checkpoints, counters, readability
 from models.evaluate import HARD, scored_truth, template_syllables
 from models.fonts import FontFace, render_set
 from models.generate import draw
@@ -164,7 +165,9 @@ def run(
     scores = {k: round(v, 4) for k, v in mean_scores(truth, drawn).items()}
     return {
         "variant": variant, "seed": seed, "kept_step": kept, **scores, "broken": round(broken.share, 3),
-        "readable": broken.readable, "sentence_cer": round(sentence_cer, 3), **fit,
+        "readable": broken.readable, "sentence_cer": round(sentence_cer, 3),
+        "short_of_holes": round(counters.short_of_holes(drawn, cps), 3),
+        "truth_short_of_holes": round(counters.short_of_holes(truth, cps), 3), **fit,
         "minutes": round((time.monotonic() - start) / 60, 1),
     }  # fmt: skip
 

@@ -17,14 +17,14 @@ table is in docs/QUALITY.md, "Which fine-tuning step to keep"; session 9's (the 
 Variants: product (ink-weighted L1 plus the ink mass gap, the held-back check keeps the step with the
 lowest training loss); mass0 / mass1 / mass2 / mass5 (the ink mass gap, `models.finetune.ink_mass_gap`,
 at that weight; the product uses 2 since session 10, so mass0 is the product before it); mass2-ink1 (the
-mass gap at 2 with ink weight 1 instead of 4); shift4 /
-shift4-plain / shift4-ink1 (the loss takes the best of target shifts of up to 4 px, with the product's ink
-weight, none, or 1); ssim-check (the check keeps the step with the best held-back SSIM); seed-mix (no
-fine-tuning: the pretrained generator in the writer's seed styles; its row also gives the seed mix's SSIM
-on the writer's held-back and all written syllables, see `seed_fit`); anchor3 (the seed anchor at weight 3
-on pooled ink, `models.finetune.SeedAnchor`); layout1.5 / layout3 (the anchor on the ink's layout only).
-Each variant's folder also gets paragraph.png, the readability paragraph set from its drawings, and the
-row its sentence CER. `--reuse` scores a folder's writer.pt again without fine-tuning.
+mass gap at 2 with ink weight 1 instead of 4); shift4 / shift4-plain / shift4-ink1 (the loss takes the best
+of target shifts of up to 4 px, with the product's ink weight, none, or 1); ssim-check (the check keeps the
+step with the best held-back SSIM); seed-mix (no fine-tuning: the pretrained generator in the writer's seed
+styles; its row also gives the seed mix's SSIM on the writer's held-back and all written syllables, see
+`seed_fit`); anchor3 (the seed anchor at weight 3 on pooled ink, `models.finetune.SeedAnchor`); layout1.5 /
+layout3 (the anchor on the ink's layout only). Each variant's folder also gets paragraph.png, the
+readability paragraph set from its drawings, and the row its sentence CER. `--reuse` scores a folder's
+writer.pt again without fine-tuning.
 """
 
 from __future__ import annotations

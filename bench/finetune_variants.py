@@ -1,14 +1,14 @@
 """Fine-tuning variants scored on a writer read from photos: which loss and which kept step make the font.
 
 The writer is a `geulssi extract` output directory (the demo's photos give Nanum Pen Script as simulated
-handwriting); the font it was written in is the truth. Each variant fine-tunes the v4 generator on the
+handwriting); the font it was written in is the truth. Each variant fine-tunes the shipped generator on the
 extracted glyphs at the product's defaults, except for what it names, then draws 200 (`--count`) random
 KS X 1001 syllables that are not on the template and scores them as `models.evaluate` does (SSIM, L1,
 ink IoU, broken share), plus the share of those with a ㅇ or ㅎ that are drawn a hole short
 (`models.counters`). It also writes hard.png, the demo's blotted syllables, per variant. Session 8's
 table is in docs/QUALITY.md, "Which fine-tuning step to keep"; session 9's (the anchors, four writers) in
 "Holding the fine-tune to the seed drawing"; session 10's (the ink mass gap, six writers) in
-"Charging for ink".
+"Charging for ink"; session 11's (the critic, three writers) in "A critic for the fine-tune".
 
     geulssi extract --out /tmp/ex var/artifacts/fonts/<demo font>/pages/*.jpg
     python -m bench.finetune_variants --glyphs /tmp/ex/glyphs \
@@ -22,8 +22,11 @@ of target shifts of up to 4 px, with the product's ink weight, none, or 1); ssim
 step with the best held-back SSIM); seed-mix (no fine-tuning: the pretrained generator in the writer's seed
 styles; its row also gives the seed mix's SSIM on the writer's held-back and all written syllables, see
 `seed_fit`); anchor3 (the seed anchor at weight 3 on pooled ink, `models.finetune.SeedAnchor`); layout1.5 /
-layout3 (the anchor on the ink's layout only). Each variant's folder also gets paragraph.png, the
-readability paragraph set from its drawings, and the row its sentence CER. `--reuse` scores a folder's
+layout3 (the anchor on the ink's layout only); adv0 / adv0.01 / adv0.03 / adv0.1 / adv0.3 (the pretrained
+discriminator as a critic, `models.finetune.Critic`, at that weight; adv0 is the product, which
+runs without it; the base weights must carry a discriminator: exports since session 11 do). Each variant's
+folder also gets paragraph.png, the readability paragraph set from its drawings, and the row its sentence
+CER. `--reuse` scores a folder's
 writer.pt again without fine-tuning.
 """
 
@@ -89,7 +92,10 @@ LOSSES: dict[str, Loss] = {
 ANCHORS = {"anchor3": (3.0, False), "layout1.5": (1.5, True), "layout3": (3.0, True)}
 MASSES = {"mass0": 0.0, "mass1": 1.0, "mass2": 2.0, "mass5": 5.0}
 INK_WEIGHTS = {"mass2-ink1": 1.0}  # the ink mass gap at 2 with a lighter ink weight (the product: 4)
-VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix", *ANCHORS, *MASSES, *INK_WEIGHTS)
+# the pretrained discriminator as a critic (models.finetune.Critic) at this weight; needs base weights that
+# carry a discriminator (`models.pretrain.export` writes it since session 11; v4 has none)
+ADVERSARIAL = {"adv0": 0.0, "adv0.01": 0.01, "adv0.03": 0.03, "adv0.1": 0.1, "adv0.3": 0.3}
+VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix", *ANCHORS, *MASSES, *INK_WEIGHTS, *ADVERSARIAL)
 
 
 def truth_set(font: Path, count: int) -> tuple[list[int], np.ndarray]:
@@ -144,6 +150,7 @@ def run(
             read_glyph_dir(glyph_dir), weights, folder / "writer.pt", steps=steps, seed=seed,
             anchor=anchor, anchor_layout_only=layout_only,
             mass_weight=MASSES.get(variant, finetuning.MASS_WEIGHT), **ink_weight,
+            adversarial=ADVERSARIAL.get(variant, finetuning.ADVERSARIAL_WEIGHT),
         )  # fmt: skip
     generator, meta = checkpoints.load_generator(folder / "writer.pt")
     style: int | torch.Tensor = 0

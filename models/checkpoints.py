@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.networks import Generator
+from models.networks import Discriminator, Generator
 
 FORMAT = "geulssi-pix2pix-v1"
 
@@ -126,14 +126,20 @@ def restore_state(
                     st[k] = v.to(device)
 
 
-def export_generator(generator: Generator, meta: dict[str, Any], path: Path, half: bool = True) -> Path:
-    """Write the generator alone (fp16 by default, to stay small) with the metadata generation needs.
+def _halved(module: torch.nn.Module, half: bool) -> dict[str, torch.Tensor]:
+    return {k: (v.half() if half and v.is_floating_point() else v) for k, v in module.state_dict().items()}
+
+
+def export_generator(
+    generator: Generator, meta: dict[str, Any], path: Path, half: bool = True,
+    discriminator: Discriminator | None = None,
+) -> Path:
+    """Write the generator (fp16 by default, to stay small) with the metadata generation needs, and the
+    pretrained discriminator when given (fine-tuning uses it as a critic; generation never loads it).
 
     `meta` must hold at least 'fonts' (one entry per style row) and 'source_font' (name, path, index, scale).
     """
-    state = {
-        k: (v.half() if half and v.is_floating_point() else v) for k, v in generator.state_dict().items()
-    }
+    state = _halved(generator, half)
     arch = {
         "size": generator.size,
         "ngf": generator.ngf,
@@ -141,7 +147,14 @@ def export_generator(generator: Generator, meta: dict[str, Any], path: Path, hal
         "n_styles": generator.styles.num_embeddings,
         "jamo_dim": generator.jamo_dim,
     }
-    atomic_save({"format": FORMAT, "arch": arch, "generator": state, **meta}, path)
+    blob = {"format": FORMAT, "arch": arch, "generator": state, **meta}
+    if discriminator is not None:
+        blob["discriminator"] = _halved(discriminator, half)
+        blob["discriminator_arch"] = {
+            "ndf": discriminator.ndf, "n_layers": discriminator.n_layers,
+            "n_styles": discriminator.category.out_features,
+        }  # fmt: skip
+    atomic_save(blob, path)
     return path
 
 
@@ -165,5 +178,20 @@ def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tupl
     )
     generator.load_state_dict({k: v.float() for k, v in blob["generator"].items()})
     generator.to(device).eval()
-    meta = {k: v for k, v in blob.items() if k not in ("generator", "arch")}
+    meta = {k: v for k, v in blob.items() if k not in _NETWORK_KEYS}
     return generator, meta
+
+
+_NETWORK_KEYS = ("generator", "arch", "discriminator", "discriminator_arch")
+
+
+def load_discriminator(path: Path | str, device: str | torch.device = "cpu") -> Discriminator | None:
+    """Load the discriminator stored beside the generator in `path` (float32, train mode), or None if the
+    file has none (weights exported before it was kept, and fine-tuned writer checkpoints)."""
+    blob = torch.load(Path(path), map_location="cpu", weights_only=False)
+    if "discriminator" not in blob:
+        return None
+    arch = blob["discriminator_arch"]
+    discriminator = Discriminator(arch["n_styles"], arch["ndf"], arch["n_layers"])
+    discriminator.load_state_dict({k: v.float() for k, v in blob["discriminator"].items()})
+    return discriminator.to(device).train()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from models import WEIGHTS_FILE, fontset
-from models.checkpoints import load_generator
+from models.checkpoints import load_discriminator, load_generator
 
 
 def render_card(weights: Path, meta: dict[str, Any], size: int, hardware: str, notes: str = "") -> str:
@@ -23,6 +23,9 @@ def render_card(weights: Path, meta: dict[str, Any], size: int, hardware: str, n
     by_name = {e.name: e for e in fontset.PRETRAIN}
     n_synthetic = sum(f.get("style_class") == "handwriting-synthetic" for f in meta["fonts"])
     n_real = len(meta["fonts"]) - n_synthetic
+    critic = load_discriminator(weights) is not None
+    contents = "fp16 generator and discriminator" if critic else "fp16 generator only"
+    discriminator_use = "shipped: fine-tuning's critic" if critic else "not shipped"
     lines = [
         f"# {weights.stem}",
         "",
@@ -33,10 +36,10 @@ def render_card(weights: Path, meta: dict[str, Any], size: int, hardware: str, n
         "",
         "| | |",
         "|---|---|",
-        f"| file | `{weights.name}` ({weights.stat().st_size / 2**20:.1f} MiB, fp16 generator only) |",
+        f"| file | `{weights.name}` ({weights.stat().st_size / 2**20:.1f} MiB, {contents}) |",
         f"| input / output | {size}x{size} glyphs (canonical 128x128 via `models.glyph_space`), ink at +1 |",
         f"| architecture | U-Net ngf {cfg.get('ngf')}, style dim {cfg.get('style_dim')}, GroupNorm; "
-        f"PatchGAN ndf {cfg.get('ndf')} with font-category head (not shipped) |",
+        f"PatchGAN ndf {cfg.get('ndf')} with font-category head ({discriminator_use}) |",
         f"| losses | L1 x{cfg.get('l1_weight')} + GAN x{cfg.get('gan_weight')} + category x"
         f"{cfg.get('category_weight')} |",
         f"| source font | {meta['source_font']['name']} (Debian fonts-noto-cjk), scale "

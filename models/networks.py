@@ -106,6 +106,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, n_styles: int = 1, ndf: int = 32, n_layers: int = 3) -> None:
         super().__init__()
+        self.ndf, self.n_layers = ndf, n_layers
         layers: list[nn.Module] = [nn.Conv2d(2, ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
         c = ndf
         for i in range(1, n_layers + 1):

@@ -402,12 +402,15 @@ def save_samples(g: Generator, data: GlyphSet, path: Path, n_glyphs: int = 8) ->
 
 
 def export(state_path: Path, out: Path) -> Path:
-    """Write the small fp16 generator file that `finetune` and `generate` load, from a training state."""
+    """Write the small fp16 file that `finetune` and `generate` load (the generator, and the discriminator
+    that fine-tuning uses as a critic) from a training state."""
     blob = checkpoints.load_state(state_path)
     cfg = blob["config"]
     n_styles = len(blob["fonts"]) + len(blob["writers"])
     g = Generator(blob["size"], cfg["ngf"], n_styles, cfg["style_dim"], cfg.get("jamo_dim", 0))
     g.load_state_dict({k: v.float() for k, v in blob["generator"].items()})
+    d = Discriminator(n_styles, cfg["ndf"])
+    d.load_state_dict({k: v.float() for k, v in blob["discriminator"].items()})
     writer_meta = [
         {"name": f"synthetic writer {i} ({blob['font_meta'][w['base_font']]['name']})",
          "style_class": SYNTHETIC_CLASS, "writer": w}
@@ -423,7 +426,7 @@ def export(state_path: Path, out: Path) -> Path:
             "config": cfg,
         },
     }
-    return checkpoints.export_generator(g, meta, out)
+    return checkpoints.export_generator(g, meta, out, discriminator=d)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,6 +80,8 @@ def retry_job(session: Session, job_id: str, actor: str, jobs_topic: str, now: d
     if job.state != FAILED:
         session.rollback()
         raise OperationRefused(f"job {job_id} is {job.state}; only a failed job can be retried")
+    # Read now: after a rollback the row may be gone (the font deleted meanwhile) and can't be reloaded.
+    font_id, previous_error = job.font_id, job.error
     try:
         result = session.execute(
             update(Job)
@@ -101,12 +103,12 @@ def retry_job(session: Session, job_id: str, actor: str, jobs_topic: str, now: d
             session.rollback()
             raise OperationRefused(f"job {job_id} changed state meanwhile; look again before retrying")
         session.add(outbox_row(jobs_topic, JobMessage(job_id), now))
-        detail = f"previous error: {(job.error or '')[:500]}"
+        detail = f"previous error: {(previous_error or '')[:500]}"
         _audit(session, actor, "retry", now, job_id=job_id, detail=detail)
         session.commit()
     except IntegrityError:  # the unique active_font_id index: the person already queued a new build
         session.rollback()
-        active = jobs.active_job(session, job.font_id)
+        active = jobs.active_job(session, font_id)
         other = f" (job {active.id}, {active.state})" if active else ""
         raise OperationRefused(
             f"the font of job {job_id} already has a build queued or running{other}; cancel that first"

@@ -25,8 +25,15 @@ class FontNotFound(LookupError):
 
 
 def new_id(nbytes: int = 12) -> str:
-    """A random URL-safe id (16 characters for 12 bytes)."""
-    return secrets.token_urlsafe(nbytes)
+    """A random URL-safe id (16 characters for 12 bytes) that never starts with "-".
+
+    An id with a leading "-" reads as an option on a command line (`geulssi ops retry -x1...`),
+    so those draws (1 in 64) are drawn again.
+    """
+    while True:
+        token = secrets.token_urlsafe(nbytes)
+        if not token.startswith("-"):
+            return token
 
 
 def hash_token(token: str) -> str:

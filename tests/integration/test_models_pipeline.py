@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+import models.finetune as finetuning
 from models import fontset, glyph_space, hangul
 from models.checkpoints import load_generator
-from models.finetune import MASS_WEIGHT, TooFewGlyphsError, finetune
+from models.finetune import ADVERSARIAL_WEIGHT, MASS_WEIGHT, TooFewGlyphsError, finetune
 from models.fonts import render_set
 from models.fontset import quick_glyphset
 from models.generate import generate
@@ -119,6 +120,7 @@ def test_finetune_then_generate_subset(base_weights: Path, writer_dir: Path, tmp
     generator, meta = load_generator(result.checkpoint)
     assert generator.styles.num_embeddings == 1 and meta["writer_scale"] > 0
     assert MASS_WEIGHT > 0 and meta["finetune"]["mass_weight"] == MASS_WEIGHT  # the ink charge is on
+    assert meta["finetune"]["adversarial"] == ADVERSARIAL_WEIGHT
 
     wanted = [*hangul.all_syllables()[:150], min(c for c in glyphs if hangul.is_syllable(c))]
     out = generate(result.checkpoint, tmp_path / "glyphs", written=glyphs, codepoints=wanted)
@@ -130,6 +132,24 @@ def test_finetune_then_generate_subset(base_weights: Path, writer_dir: Path, tmp
     kept = cv2.imread(str(out / f"U+{wanted[-1]:04X}.png"), cv2.IMREAD_GRAYSCALE)
     expected = glyph_space.to_canonical(glyphs[wanted[-1]], meta["writer_scale"])
     assert np.array_equal(kept, expected)  # the written syllable is kept as written
+
+
+def test_finetuning_stops_once_the_held_back_loss_stops_improving(
+    base_weights: Path, writer_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(finetuning, "CHECK_EVERY", 2)
+    calls: list[tuple[int, int]] = []
+    glyphs = read_glyph_dir(writer_dir)
+    # lr 0: the decoder never changes, so no check after step 0 beats it and patience 4 ends it at step 4
+    result = finetune(glyphs, base_weights, tmp_path / "w.pt", steps=60, batch=2, lr=0.0, patience=4,
+                      adversarial=0.1, progress=lambda done, total: calls.append((done, total)))
+    _, meta = load_generator(result.checkpoint)
+    assert meta["finetune"]["adversarial"] == 0.1  # the exported base weights carry the critic
+    assert result.steps == meta["finetune"]["steps_run"] == 4 and meta["finetune"]["kept_step"] == 0
+    assert [step for step, _ in meta["finetune"]["held_back_losses"]] == [0, 2, 4]
+    assert calls[-1] == (60, 60) and len(calls) == 4  # the bar ends full
+    learning = finetune(glyphs, base_weights, tmp_path / "w2.pt", steps=6, batch=2, patience=0)
+    assert learning.steps == 6  # patience 0: every step runs
 
 
 def test_too_few_glyphs(base_weights: Path, writer_dir: Path, tmp_path: Path) -> None:

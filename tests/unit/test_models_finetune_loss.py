@@ -1,6 +1,8 @@
-"""Fine-tuning loss: ink-weighted L1, the ink mass gap, the held-back check and the seed anchor."""
+"""Fine-tuning loss: ink-weighted L1, ink mass gap, critic, held-back check and seed anchor."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import models
 from models import checkpoints, hangul
 from models.finetune import (
     ANCHOR_POOL,
+    Critic,
     HeldBackCheck,
     SeedAnchor,
     ink_layout,
@@ -19,7 +22,7 @@ from models.finetune import (
     layout_distance,
     split_held_back,
 )
-from models.networks import Generator
+from models.networks import Discriminator, Generator
 
 
 def glyph_with_stroke() -> torch.Tensor:
@@ -103,6 +106,7 @@ def test_the_held_back_check_keeps_the_best_weights_it_saw() -> None:
             p.add_(torch.randn_like(p) * 5)  # a step that ruins the drawing
     check.check(50)
     assert check.best_step == 0
+    assert [step for step, _ in check.history] == [0, 50] and check.history[1][1] > check.history[0][1]
     check.restore_best()
     assert all(torch.equal(v, good[k]) for k, v in model.state_dict().items())
 
@@ -151,3 +155,50 @@ def test_the_layout_distance_weighs_where_ink_lies_not_how_heavy_it_is() -> None
     pooled_heavy = (F.avg_pool2d(heavy, 4) - F.avg_pool2d(thin, 4)).abs().mean().item()
     pooled_moved = (F.avg_pool2d(moved, 4) - F.avg_pool2d(thin, 4)).abs().mean().item()
     assert pooled_heavy >= pooled_moved  # pooled ink alone counts the extra weight as much as a move
+
+
+def weights_with_critic(tmp_path: Path, with_discriminator: bool = True) -> tuple[Path, Discriminator | None]:
+    """Base weights for a tiny generator, with a discriminator beside it or without."""
+    g = Generator(32, ngf=8, n_styles=2, style_dim=16)
+    d = Discriminator(n_styles=2, ndf=8) if with_discriminator else None
+    meta = {"fonts": [{"name": "a"}, {"name": "b"}], "source_font": {"name": "src"}}
+    name = "with-critic.pt" if with_discriminator else "bare.pt"
+    return checkpoints.export_generator(g, meta, tmp_path / name, discriminator=d), d
+
+
+def test_the_discriminator_travels_with_the_generator_and_stays_out_of_the_metadata(tmp_path: Path) -> None:
+    path, d = weights_with_critic(tmp_path)
+    loaded = checkpoints.load_discriminator(path)
+    assert loaded is not None and loaded.training and d is not None
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(loaded(x, x)[0], d.half().float()(x, x)[0], atol=1e-3)
+    _, meta = checkpoints.load_generator(path)
+    assert "discriminator" not in meta and "discriminator_arch" not in meta
+    bare, _ = weights_with_critic(tmp_path, with_discriminator=False)
+    assert checkpoints.load_discriminator(bare) is None
+
+
+def test_the_critic_is_off_without_weight_or_discriminator(tmp_path: Path) -> None:
+    path, _ = weights_with_critic(tmp_path)
+    bare, _ = weights_with_critic(tmp_path, with_discriminator=False)
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    for critic in (Critic(path, 0.0, 1e-4, "cpu"), Critic(bare, 0.5, 1e-4, "cpu")):
+        assert not critic.active
+        assert critic.loss(x, x, x).item() == 0.0
+
+
+def test_the_critic_learns_the_real_glyphs_and_charges_the_fake_ones(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    path, _ = weights_with_critic(tmp_path)
+    critic = Critic(path, 1.0, 2e-3, "cpu")
+    source = torch.rand(8, 1, 32, 32) * 2 - 1
+    real = -torch.ones(8, 1, 32, 32)
+    real[..., 8:24, 14:18] = 1.0  # a clean bar
+    fake = torch.zeros(8, 1, 32, 32, requires_grad=True)  # grey mush
+    first = critic.loss(source, fake, real).item()
+    for _ in range(30):
+        last = critic.loss(source, fake, real)
+    assert last.item() > first  # the critic tells them apart better, so the fake costs more
+    last.backward()
+    assert fake.grad is not None and fake.grad.abs().sum() > 0  # the charge reaches the drawing

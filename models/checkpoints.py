@@ -64,6 +64,13 @@ def _full_adam(lean: dict[str, Any], opt: torch.optim.Optimizer) -> None:
     opt.load_state_dict({"state": state, "param_groups": lean["param_groups"]})
 
 
+def _halved(module: torch.nn.Module, half: bool) -> dict[str, torch.Tensor]:
+    """The module's state on the CPU, floating-point tensors in fp16 when `half`."""
+    return {
+        k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in module.state_dict().items()
+    }
+
+
 def save_state(
     path: Path,
     generator: torch.nn.Module,
@@ -74,14 +81,10 @@ def save_state(
 ) -> Path:
     """Write the lean resumable training state (one file, replaced atomically): both networks in fp16,
     the optimizers' second moments in bf16, RNG states and `extra` (config, counters, fonts...)."""
-
-    def half(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-        return {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in module.state_dict().items()}
-
     blob = {
         "format": STATE_FORMAT,
-        "generator": half(generator),
-        "discriminator": half(discriminator),
+        "generator": _halved(generator, half=True),
+        "discriminator": _halved(discriminator, half=True),
         "opt_g": _lean_adam(opt_g),
         "opt_d": _lean_adam(opt_d),
         "rng": rng_state(),
@@ -124,10 +127,6 @@ def restore_state(
             for k, v in st.items():
                 if torch.is_tensor(v) and k != "step":
                     st[k] = v.to(device)
-
-
-def _halved(module: torch.nn.Module, half: bool) -> dict[str, torch.Tensor]:
-    return {k: (v.half() if half and v.is_floating_point() else v) for k, v in module.state_dict().items()}
 
 
 def export_generator(

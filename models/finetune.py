@@ -138,9 +138,12 @@ class Critic:
     def __init__(self, base_weights: Path | str, weight: float, lr: float, device: str) -> None:
         self.weight = weight
         self.net = checkpoints.load_discriminator(base_weights, device) if weight > 0 else None
-        self.active = self.net is not None
         if self.net is not None:
             self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr, betas=(0.5, 0.999))
+
+    @property
+    def active(self) -> bool:
+        return self.net is not None
 
     def loss(self, source: torch.Tensor, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """Train the critic one step on (real, fake), then return the fine-tune's adversarial loss."""

@@ -24,7 +24,10 @@ styles; its row also gives the seed mix's SSIM on the writer's held-back and all
 `seed_fit`); anchor3 (the seed anchor at weight 3 on pooled ink, `models.finetune.SeedAnchor`); layout1.5 /
 layout3 (the anchor on the ink's layout only); adv0 / adv0.01 / adv0.03 / adv0.1 / adv0.3 (the pretrained
 discriminator as a critic, `models.finetune.Critic`, at that weight; adv0 is the product, which
-runs without it; the base weights must carry a discriminator: exports since session 11 do). Each variant's
+runs without it; the base weights must carry a discriminator: exports since session 11 do); hole0 / hole4 /
+hole10 / hole30 (the paper inside the writer's counters weighed that many times more in the loss,
+`models.finetune.counter_paper`); gap4 / gap10 / gap30 (the same, plus the narrow gaps between strokes:
+`closing_gaps`). Each variant's
 folder also gets paragraph.png, the readability paragraph set from its drawings, and the row its sentence
 CER. `--reuse` scores a folder's
 writer.pt again without fine-tuning.
@@ -54,14 +57,16 @@ from models.metrics import mean_scores, ssim
 from models.repair import seed_style
 from models.tensors import to_images
 
-Loss = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
+Loss = Callable[..., torch.Tensor]  # (fake, target, product ink weight, counter weight)
 DEMO_BLOTS = "입술특별필않헌쥐퀴바타끼람"
 
 
 def shift_tolerant(shift: int, ink_weight: float | None) -> Loss:
     """The ink-weighted L1 against the best of the target's shifts by up to `shift` px (steps of 2)."""
 
-    def loss(fake: torch.Tensor, target: torch.Tensor, product_weight: float) -> torch.Tensor:
+    def loss(
+        fake: torch.Tensor, target: torch.Tensor, product_weight: float, _counter: float = 0.0
+    ) -> torch.Tensor:
         weight_of_ink = product_weight if ink_weight is None else ink_weight
         padded, size = F.pad(target, (shift,) * 4, value=-1.0), target.shape[-1]
         best = None
@@ -77,13 +82,47 @@ def shift_tolerant(shift: int, ink_weight: float | None) -> Loss:
     return loss
 
 
+def closing_gaps(target: torch.Tensor, span: int = 7) -> torch.Tensor:
+    """Stands in for finetune.counter_paper in the gap variants: the paper a closing `span` px wide would
+    ink, which is the inside of small counters plus the narrow gaps between strokes."""
+    ink = (target > 0).to(target.dtype)
+    pad = span // 2
+    closed = -F.max_pool2d(-F.max_pool2d(ink, span, 1, pad), span, 1, pad)
+    return closed * (1.0 - ink)
+
+
 def held_back_ssim_loss(self: finetuning.HeldBackCheck, drawn: torch.Tensor) -> float:
     """HeldBackCheck.loss as minus the mean SSIM of the held-back drawings, instead of the training loss."""
     pairs = zip(to_images(drawn), to_images(self.target), strict=True)
     return -float(np.mean([ssim(a, b) for a, b in pairs]))
 
 
+def skeleton_miss(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per glyph, the mean paper-ness (0 ink .. 1 paper) of the drawing along the written strokes' 1-px
+    skeleton, averaged over the batch: a missing short stroke costs its length, whatever the stroke width."""
+    ink = ((target[:, 0] > 0).cpu().numpy() * 255).astype(np.uint8)
+    skeleton = np.stack([cv2.ximgproc.thinning(m) > 0 for m in ink])
+    mask = torch.from_numpy(skeleton).to(fake.device, fake.dtype).unsqueeze(1)
+    paper = (1 - fake) / 2
+    per = (paper * mask).flatten(1).sum(1) / mask.flatten(1).sum(1).clamp(min=1)
+    return per.mean()
+
+
+def with_skeleton(weight: float) -> Loss:
+    """The product's ink-weighted L1 plus `weight` times `skeleton_miss`."""
+    product = finetuning.ink_weighted_l1
+
+    def loss(
+        fake: torch.Tensor, target: torch.Tensor, ink_weight: float, counter: float = 0.0
+    ) -> torch.Tensor:
+        return product(fake, target, ink_weight, counter) + weight * skeleton_miss(fake, target)
+
+    return loss
+
+
 LOSSES: dict[str, Loss] = {
+    "skeleton0.3": with_skeleton(0.3),
+    "skeleton1": with_skeleton(1.0),
     "shift4": shift_tolerant(4, None),
     "shift4-plain": shift_tolerant(4, 0.0),
     "shift4-ink1": shift_tolerant(4, 1.0),
@@ -95,7 +134,14 @@ INK_WEIGHTS = {"mass2-ink1": 1.0}  # the ink mass gap at 2 with a lighter ink we
 # the pretrained discriminator as a critic (models.finetune.Critic) at this weight; needs base weights that
 # carry a discriminator (`models.pretrain.export` writes it since session 11; v4 has none)
 ADVERSARIAL = {"adv0": 0.0, "adv0.01": 0.01, "adv0.03": 0.03, "adv0.1": 0.1, "adv0.3": 0.3}
-VARIANTS = ("product", *LOSSES, "ssim-check", "seed-mix", *ANCHORS, *MASSES, *INK_WEIGHTS, *ADVERSARIAL)
+# the paper inside the writer's counters weighed this many times more (finetune.counter_paper); the gap
+# variants also weigh the narrow gaps between strokes (closing_gaps)
+COUNTERS = {
+    "hole0": 0.0, "hole4": 4.0, "hole10": 10.0, "hole30": 30.0, "gap4": 4.0, "gap10": 10.0, "gap30": 30.0
+}
+VARIANTS = (
+    "product", *LOSSES, "ssim-check", "seed-mix", *ANCHORS, *MASSES, *INK_WEIGHTS, *ADVERSARIAL, *COUNTERS
+)
 
 
 def truth_set(font: Path, count: int) -> tuple[list[int], np.ndarray]:
@@ -140,6 +186,8 @@ def run(
     cps, truth = truth_set(font, count)
     if variant in LOSSES:
         finetuning.ink_weighted_l1 = LOSSES[variant]  # type: ignore[assignment]
+    if variant.startswith("gap"):
+        finetuning.counter_paper = closing_gaps  # type: ignore[assignment]
     if variant == "ssim-check":
         finetuning.HeldBackCheck.loss = held_back_ssim_loss  # type: ignore[method-assign]
     steps = 1 if variant == "seed-mix" else finetuning.FINETUNE_STEPS  # seed-mix needs only the seeds
@@ -151,6 +199,7 @@ def run(
             anchor=anchor, anchor_layout_only=layout_only,
             mass_weight=MASSES.get(variant, finetuning.MASS_WEIGHT), **ink_weight,
             adversarial=ADVERSARIAL.get(variant, finetuning.ADVERSARIAL_WEIGHT),
+            counter_weight=COUNTERS.get(variant, finetuning.COUNTER_WEIGHT),
         )  # fmt: skip
     generator, meta = checkpoints.load_generator(folder / "writer.pt")
     style: int | torch.Tensor = 0

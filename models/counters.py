@@ -5,6 +5,7 @@ and ㅎ need has had a counter filled in: the small ㅇ of 앵 drawn as a dot, �
 scores barely notice it (a dot overlaps a ring); a reader does.
 
     >>> short_of_holes(images, codepoints)   # share of the syllables with a ㅇ or ㅎ that lost a hole
+    >>> enclosed_paper(ink)                   # where the paper inside each glyph's counters lies
 """
 
 from __future__ import annotations
@@ -44,3 +45,14 @@ def short_of_holes(images: Sequence[np.ndarray] | np.ndarray, codepoints: Sequen
     if not pairs:
         return 0.0
     return sum(holes(im) < expected_holes(cp) for im, cp in pairs) / len(pairs)
+
+
+def enclosed_paper(ink: np.ndarray) -> np.ndarray:
+    """For (N, S, S) ink masks, return (N, S, S) masks of the paper the ink encloses: the inside of every
+    counter (the ring of ㅇ, the box of ㅁ), any size, but not the open paper around the glyph."""
+    enclosed = np.zeros(ink.shape, dtype=bool)
+    for i, mask in enumerate(np.asarray(ink, dtype=bool)):
+        outside = np.pad(mask.astype(np.uint8), 1)  # a paper border joins all the open paper into one region
+        cv2.floodFill(outside, None, (0, 0), 2)
+        enclosed[i] = outside[1:-1, 1:-1] == 0
+    return enclosed

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models import checkpoints, glyph_space, hangul
+from models import checkpoints, counters, glyph_space, hangul
 from models.generate import draw
 from models.networks import Generator
 from models.source import source_glyphs
@@ -35,6 +35,11 @@ MASS_WEIGHT = 2.0
 # Off: chosen at 0.1 on photo writers made from pretraining fonts (filled ㅇ 64 % -> 15 % on Nanum Pen
 # Script), it lowered every held-out font's SSIM and ink IoU (docs/QUALITY.md, "A critic for the fine-tune").
 ADVERSARIAL_WEIGHT = 0.0
+# How much more than other paper the paper inside the writer's counters weighs in the loss (see
+# `ink_weighted_l1`); 0 turns it off. Off: at 10 it reopened a quarter of the pens' filled ㅇ but left a thin
+# hand's rings open, and at 4 it changed nothing measurable (docs/QUALITY.md, "Weighing the paper inside
+# counters").
+COUNTER_WEIGHT = 0.0
 
 
 class TooFewGlyphsError(ValueError):
@@ -104,14 +109,27 @@ def similar_styles(
     return [(int(i), float(w)) for i, w in zip(order, weights, strict=True)]
 
 
-def ink_weighted_l1(fake: torch.Tensor, target: torch.Tensor, ink_weight: float) -> torch.Tensor:
-    """L1 where the target's ink pixels (+1 side) count `1 + ink_weight` times as much as paper.
+def counter_paper(target: torch.Tensor) -> torch.Tensor:
+    """The paper (1, else 0) inside the counters of each target glyph (ink at +1): see
+    `counters.enclosed_paper`."""
+    ink = (target[:, 0] > 0).cpu().numpy()
+    return torch.from_numpy(counters.enclosed_paper(ink)).to(target.device, target.dtype).unsqueeze(1)
+
+
+def ink_weighted_l1(
+    fake: torch.Tensor, target: torch.Tensor, ink_weight: float, counter_weight: float = 0.0
+) -> torch.Tensor:
+    """L1 where the target's ink pixels (+1 side) count `1 + ink_weight` times as much as paper, and the
+    paper inside its counters (`counter_paper`) `1 + counter_weight` times.
 
     A writer's strokes never sit exactly where the source font's do, so plain L1 is cheapest with a faint,
     averaged stroke: thin hands came out with strokes missing. Weighting ink makes a missing stroke cost
-    more than a slightly heavy one.
+    more than a slightly heavy one. It also makes ink the cheaper guess wherever a stroke may be, which
+    fills a small ㅇ into a dot; weighing the paper inside it more keeps the ring open.
     """
     weight = 1.0 + ink_weight * (target > 0).to(fake.dtype)
+    if counter_weight:
+        weight = weight + counter_weight * counter_paper(target)
     return (weight * (fake - target).abs()).sum() / weight.sum()
 
 
@@ -241,9 +259,10 @@ class HeldBackCheck:
     """Scores the model on held-back written syllables and keeps the decoder and style that scored best."""
 
     def __init__(self, model: Generator, source: np.ndarray, target: np.ndarray, jamo: np.ndarray,
-                 ink_weight: float, device: str, mass_weight: float = 0.0) -> None:
+                 ink_weight: float, device: str, mass_weight: float = 0.0,
+                 counter_weight: float = 0.0) -> None:
         self.model, self.ink_weight, self.active = model, ink_weight, len(source) > 0
-        self.mass_weight = mass_weight
+        self.mass_weight, self.counter_weight = mass_weight, counter_weight
         self.source, self.target = to_tensor(source).to(device), to_tensor(target).to(device)
         self.jamo = torch.from_numpy(jamo).to(device) if model.jamo is not None else None
         self.style = torch.zeros(len(source), dtype=torch.long, device=device)
@@ -264,7 +283,7 @@ class HeldBackCheck:
 
     def loss(self, drawn: torch.Tensor) -> float:
         """Score the held-back drawings (lower is better): the training loss."""
-        loss = ink_weighted_l1(drawn, self.target, self.ink_weight)
+        loss = ink_weighted_l1(drawn, self.target, self.ink_weight, self.counter_weight)
         if self.mass_weight:
             loss = loss + self.mass_weight * ink_mass_gap(drawn, self.target)
         return float(loss)
@@ -292,13 +311,15 @@ def finetune(
     mass_weight: float = MASS_WEIGHT,
     adversarial: float = ADVERSARIAL_WEIGHT,
     patience: int = PATIENCE,
+    counter_weight: float = COUNTER_WEIGHT,
 ) -> FinetuneResult:
     """Fine-tune the generator at `base_weights` on a writer's glyphs; write and describe `out_checkpoint`.
 
     `glyphs` maps codepoints to writing-box images as produced by extraction (grayscale, white paper).
     The encoder stays frozen (it only has to read the source font); the decoder and a new style
     embedding, initialised as a mix of the most similar pretraining styles, learn the writer's hand, under
-    an L1 loss that weighs the writer's ink `1 + ink_weight` times (see `ink_weighted_l1`), plus
+    an L1 loss that weighs the writer's ink `1 + ink_weight` times and the paper inside their counters
+    `1 + counter_weight` times (see `ink_weighted_l1`), plus
     `mass_weight` times each glyph's ink beyond or short of the written glyph's (see `ink_mass_gap`), plus
     `adversarial` times the pretrained discriminator's verdict (see Critic).
     With `held_back` > 0 that share of the written syllables is not trained on but drawn every CHECK_EVERY
@@ -348,7 +369,8 @@ def finetune(
     steps_run = 0
     trained, check = split_held_back(len(cps), held_back, rng)
     held = HeldBackCheck(
-        model, source_np[check], target_np[check], jamo_np[check], ink_weight, device, mass_weight
+        model, source_np[check], target_np[check], jamo_np[check], ink_weight, device, mass_weight,
+        counter_weight,
     )
     held.check(0)
     seed_anchor = SeedAnchor(model, meta, cps, anchor, max(1, batch // 2), rng, device, anchor_layout_only)
@@ -362,7 +384,7 @@ def finetune(
             feats = model.encode(src_t)
         jamo = torch.from_numpy(jamo_np[pick]).to(device) if model.jamo is not None else None
         fake = model.decode(feats, model.styles(style0), jamo)
-        l1 = ink_weighted_l1(fake, tgt_t, ink_weight)
+        l1 = ink_weighted_l1(fake, tgt_t, ink_weight, counter_weight)
         loss = l1 + seed_anchor.loss(rng)
         if mass_weight:
             loss = loss + mass_weight * ink_mass_gap(fake, tgt_t)
@@ -404,6 +426,7 @@ def finetune(
                 "held_back": len(check),
                 "anchor": anchor,
                 "mass_weight": mass_weight,
+                "counter_weight": counter_weight,
                 "adversarial": adversarial if critic.active else 0.0,
                 "batch": batch,
                 "lr": lr,

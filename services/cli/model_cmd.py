@@ -60,6 +60,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-minutes", type=float, default=0.0, help="wall-clock budget; 0 = none")
     p.add_argument("--max-steps", type=int, default=0, help="step budget; 0 = none")
     p.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="CPU threads (default 2); 1 leaves a core for other work"
+    )
     p.set_defaults(func=_pretrain)
 
     p = subparsers.add_parser("finetune", help="fine-tune the generator on a writer's glyph directory")
@@ -137,7 +140,14 @@ def _pretrain(args: argparse.Namespace) -> int:
     else:
         data = load_cache(ensure_cache(args.cache))
         cfg = PretrainConfig()
-    cfg = dataclasses.replace(cfg, max_minutes=args.max_minutes, max_steps=args.max_steps or cfg.max_steps)
+    if args.threads < 0:
+        raise ValueError("--threads must be 1 or more (0: the default)")
+    cfg = dataclasses.replace(
+        cfg,
+        max_minutes=args.max_minutes,
+        max_steps=args.max_steps or cfg.max_steps,
+        threads=args.threads or cfg.threads,
+    )
     final = pretrain(data, state_dir, cfg, resume=args.resume, init_from=args.init_from, device=args.device)
     print(f"training state {final}")
     if args.export or args.quick:

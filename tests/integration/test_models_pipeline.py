@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -167,11 +168,15 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     assert cli(["generate", str(tmp_path / "bad.pt"), "--out", str(tmp_path / "o")]) == 2
     assert "not a readable checkpoint" in capsys.readouterr().err
+    assert cli(["pretrain", "--quick", "--threads", "-1", "--state-dir", str(tmp_path / "s")]) == 2
+    assert "--threads must be 1 or more" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 def test_cli_quick_pretrain_finetune_generate(writer_dir: Path, tmp_path: Path) -> None:
     ckpt = tmp_path / "ckpt"
-    assert cli(["pretrain", "--quick", "--max-steps", "10", "--state-dir", str(ckpt)]) == 0
+    assert cli(["pretrain", "--quick", "--max-steps", "10", "--state-dir", str(ckpt), "--threads", "1"]) == 0
+    assert json.loads((ckpt / "state.json").read_text())["config"]["threads"] == 1
     assert (
         cli(
             [

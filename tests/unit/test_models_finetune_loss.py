@@ -16,6 +16,7 @@ from models.finetune import (
     Critic,
     HeldBackCheck,
     SeedAnchor,
+    counter_paper,
     ink_layout,
     ink_mass_gap,
     ink_weighted_l1,
@@ -47,6 +48,44 @@ def test_a_missing_stroke_pixel_costs_more_than_an_extra_one() -> None:
     ratio = ink_weighted_l1(missing, target, 4.0) / ink_weighted_l1(extra, target, 4.0)
     assert torch.isclose(ratio, torch.tensor(5.0))
     assert ink_weighted_l1(target, target, 4.0) == 0
+
+
+def ring(size: int = 32, outer: int = 6, inner: int = 3) -> torch.Tensor:
+    """A ㅇ-like ring of ink (+1) on paper (-1), centred in a size x size image."""
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    r = ((yy - size // 2) ** 2 + (xx - size // 2) ** 2).float().sqrt()
+    return torch.where((r <= outer) & (r > inner), 1.0, -1.0).reshape(1, 1, size, size)
+
+
+def test_counter_paper_is_the_inside_of_counters_of_any_size_not_open_paper() -> None:
+    small = counter_paper(ring(outer=6, inner=3))
+    assert small[0, 0, 16, 16] == 1  # the inside of a small ㅇ
+    assert small[0, 0, 2, 2] == 0 and small[0, 0, 16, 28] == 0  # paper away from the ring
+    inside = ring(outer=6, inner=3).new_zeros(1, 1, 32, 32)
+    yy, xx = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    inside[0, 0] = (((yy - 16) ** 2 + (xx - 16) ** 2).float().sqrt() <= 3).float()
+    assert torch.equal(small, inside)  # exactly the ring's inside
+    big = counter_paper(ring(size=64, outer=24, inner=18))
+    assert big[0, 0, 32, 32] == 1  # a wide counter too
+    bars = -torch.ones(1, 1, 32, 32)
+    bars[..., 4:28, 10:13] = 1.0
+    bars[..., 4:28, 16:19] = 1.0  # two strokes 3 px apart enclose nothing
+    assert counter_paper(bars).sum() == 0
+    assert counter_paper(-torch.ones(1, 1, 32, 32)).sum() == 0
+    pair = counter_paper(torch.cat([ring(), bars]))
+    assert pair[0].sum() > 0 and pair[1].sum() == 0  # each glyph on its own
+
+
+def test_the_counter_weight_charges_a_filled_counter_more_than_as_much_ink_elsewhere() -> None:
+    target = ring()
+    filled = target.clone()
+    filled[counter_paper(target).bool()] = 1.0  # the ㅇ drawn as a dot
+    outside = target.clone()
+    count = int(counter_paper(target).sum())
+    outside[..., 1, 1 : 1 + count] = 1.0  # as much extra ink, far from the ring
+    assert torch.isclose(ink_weighted_l1(filled, target, 4.0), ink_weighted_l1(outside, target, 4.0))
+    assert ink_weighted_l1(filled, target, 4.0, 10.0) > 5 * ink_weighted_l1(outside, target, 4.0, 10.0)
+    assert ink_weighted_l1(target, target, 4.0, 10.0) == 0
 
 
 def test_the_ink_mass_gap_charges_for_heavier_strokes_not_for_moved_ones() -> None:

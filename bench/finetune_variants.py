@@ -27,7 +27,8 @@ discriminator as a critic, `models.finetune.Critic`, at that weight; adv0 is the
 runs without it; the base weights must carry a discriminator: exports since session 11 do); hole0 / hole4 /
 hole10 / hole30 (the paper inside the writer's counters weighed that many times more in the loss,
 `models.finetune.counter_paper`); gap4 / gap10 / gap30 (the same, plus the narrow gaps between strokes:
-`closing_gaps`). Each variant's
+`closing_gaps`); skeleton0.3 / skeleton1 (the loss and the check also charge paper along the written
+strokes' skeleton, `skeleton_miss`, at that weight). Each variant's
 folder also gets paragraph.png, the readability paragraph set from its drawings, and the row its sentence
 CER. `--reuse` scores a folder's
 writer.pt again without fine-tuning.
